@@ -1,0 +1,130 @@
+"""Which DAM methods are operations, and the fingerprint of each operation's signature.
+
+The generator and the worker both call these functions, so "what is an operation" and
+"has this signature changed" are decided in one place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import re
+import sys
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+@dataclass(frozen=True)
+class OperationInfo:
+    """One public ``async def`` of a manager class."""
+
+    name: str
+    function: Callable[..., Any]
+    defined_in: type
+
+
+def _class_members(manager_cls: type) -> dict[str, tuple[Any, type]]:
+    """Every attribute in the MRO, the first definition winning, with the class defining it."""
+    members: dict[str, tuple[Any, type]] = {}
+    for klass in inspect.getmro(manager_cls):
+        if klass is object:
+            continue
+        for name, value in vars(klass).items():
+            members.setdefault(name, (value, klass))
+    return members
+
+
+def _is_public(name: str) -> bool:
+    return not name.startswith("_")
+
+
+def iter_operations(manager_cls: type) -> list[OperationInfo]:
+    """Public ``async def`` methods of ``manager_cls`` (own or inherited), sorted by name."""
+    operations = []
+    for name, (value, owner) in _class_members(manager_cls).items():
+        if not _is_public(name) or isinstance(value, (property, classmethod, staticmethod)):
+            continue
+        if inspect.iscoroutinefunction(value):
+            operations.append(OperationInfo(name=name, function=value, defined_in=owner))
+    return sorted(operations, key=lambda op: op.name)
+
+
+def skipped_methods(manager_cls: type) -> list[str]:
+    """Public plain functions: callable on the DAM but not operations (they are not async)."""
+    return sorted(
+        name
+        for name, (value, _) in _class_members(manager_cls).items()
+        if _is_public(name) and inspect.isfunction(value) and not inspect.iscoroutinefunction(value)
+    )
+
+
+def generic_substitutions(manager_cls: type) -> dict[TypeVar, Any]:
+    """TypeVar -> concrete type for every parameterised generic base in the MRO."""
+    substitutions: dict[TypeVar, Any] = {}
+    for klass in inspect.getmro(manager_cls):
+        for base in getattr(klass, "__orig_bases__", ()):
+            origin = typing.get_origin(base)
+            params = getattr(origin, "__parameters__", ())
+            for param, arg in zip(params, typing.get_args(base), strict=False):
+                value = substitutions.get(arg, arg) if isinstance(arg, TypeVar) else arg
+                substitutions.setdefault(param, value)
+    return substitutions
+
+
+def _annotation_text(annotation: Any) -> str:
+    if annotation is inspect.Parameter.empty:
+        return ""
+    if isinstance(annotation, str):
+        return annotation
+    return inspect.formatannotation(annotation)
+
+
+def _qualified(value: Any) -> str:
+    if isinstance(value, type):
+        return f"{value.__module__}.{value.__qualname__}"
+    return _annotation_text(value)
+
+
+def operation_fingerprint(manager_cls: type, method_name: str) -> str:
+    """16 hex characters identifying the live signature of ``manager_cls.method_name``."""
+    function = getattr(manager_cls, method_name)
+    signature = inspect.signature(function)
+    parts = [method_name]
+    for param in list(signature.parameters.values())[1:]:
+        default = "" if param.default is param.empty else _ADDRESS.sub("", repr(param.default))
+        parts.append(f"{param.name}|{param.kind.name}|{_annotation_text(param.annotation)}|{default}")
+    parts.append(f"->{_annotation_text(signature.return_annotation)}")
+    substitutions = generic_substitutions(manager_cls)
+    parts.extend(f"{var.__name__}={_qualified(value)}" for var, value in substitutions.items())
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def resolve_operation_types(manager_cls: type, method_name: str) -> tuple[dict[str, Any], Any]:
+    """Runtime parameter types and return type, generic TypeVars substituted.
+
+    Raises ``NameError`` when a hint names something only imported under ``TYPE_CHECKING``;
+    callers decide how to degrade.
+    """
+    function = getattr(manager_cls, method_name)
+    module = sys.modules.get(function.__module__)
+    hints = typing.get_type_hints(
+        function, globalns=vars(module) if module else None, include_extras=True
+    )
+    substitutions = generic_substitutions(manager_cls)
+    resolved = {name: substitute(hint, substitutions) for name, hint in hints.items()}
+    returns = resolved.pop("return", Any)
+    return resolved, returns
+
+
+def substitute(hint: Any, substitutions: dict[TypeVar, Any]) -> Any:
+    """Replace TypeVars inside ``hint`` by their substitutions."""
+    if isinstance(hint, TypeVar):
+        return substitutions.get(hint, hint)
+    params = getattr(hint, "__parameters__", ())
+    if params and any(p in substitutions for p in params):
+        return hint[tuple(substitutions.get(p, p) for p in params)]
+    return hint
