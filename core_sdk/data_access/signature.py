@@ -10,6 +10,7 @@ import hashlib
 import inspect
 import re
 import sys
+import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -96,7 +97,9 @@ def operation_fingerprint(manager_cls: type, method_name: str) -> str:
     parts = [method_name]
     for param in list(signature.parameters.values())[1:]:
         default = "" if param.default is param.empty else _ADDRESS.sub("", repr(param.default))
-        parts.append(f"{param.name}|{param.kind.name}|{_annotation_text(param.annotation)}|{default}")
+        parts.append(
+            f"{param.name}|{param.kind.name}|{_annotation_text(param.annotation)}|{default}"
+        )
     parts.append(f"->{_annotation_text(signature.return_annotation)}")
     substitutions = generic_substitutions(manager_cls)
     parts.extend(f"{var.__name__}={_qualified(value)}" for var, value in substitutions.items())
@@ -121,10 +124,79 @@ def resolve_operation_types(manager_cls: type, method_name: str) -> tuple[dict[s
 
 
 def substitute(hint: Any, substitutions: dict[TypeVar, Any]) -> Any:
-    """Replace TypeVars inside ``hint`` by their substitutions."""
+    """Replace TypeVars inside ``hint`` by their substitutions (recursively).
+
+    Handles unions, builtin and ``typing`` generics, ``Annotated`` and pydantic generic models
+    (``Page[ModelT]`` -> ``Page[Company]``).
+    """
+    if not substitutions:
+        return hint
     if isinstance(hint, TypeVar):
         return substitutions.get(hint, hint)
-    params = getattr(hint, "__parameters__", ())
-    if params and any(p in substitutions for p in params):
-        return hint[tuple(substitutions.get(p, p) for p in params)]
+    generic = getattr(hint, "__pydantic_generic_metadata__", None)
+    if isinstance(generic, dict) and generic.get("origin") is not None and generic.get("args"):
+        old_args = tuple(generic["args"])
+        new_args = tuple(substitute(arg, substitutions) for arg in old_args)
+        if new_args == old_args:
+            return hint
+        return generic["origin"][new_args if len(new_args) > 1 else new_args[0]]
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin is None or not args or origin is typing.Literal:
+        return hint
+    if origin is typing.Annotated:
+        inner = substitute(args[0], substitutions)
+        if inner is args[0]:
+            return hint
+        return typing.Annotated[(inner, *hint.__metadata__)]
+    new_args = tuple(
+        [substitute(a, substitutions) for a in arg]
+        if isinstance(arg, list)
+        else substitute(arg, substitutions)
+        for arg in args
+    )
+    if all(new is old or new == old for new, old in zip(new_args, args, strict=True)):
+        return hint
+    if origin in (typing.Union, types.UnionType):
+        return typing.Union[new_args]  # noqa: UP007
+    if isinstance(hint, types.GenericAlias):
+        return types.GenericAlias(origin, new_args)
+    copy_with = getattr(hint, "copy_with", None)
+    if copy_with is not None:
+        return copy_with(new_args)
     return hint
+
+
+def resolve_operation_types_lenient(
+    manager_cls: type, method_name: str
+) -> tuple[dict[str, Any], Any, list[str]]:
+    """Like :func:`resolve_operation_types`, but a hint that cannot be resolved at run time
+    (a name imported only under ``TYPE_CHECKING``) becomes ``Any`` for that parameter alone.
+
+    Returns ``(params, returns, unresolved)`` where ``unresolved`` names the degraded
+    parameters (``"return"`` for the return type).
+    """
+    try:
+        params, returns = resolve_operation_types(manager_cls, method_name)
+        return params, returns, []
+    except (NameError, AttributeError, TypeError, SyntaxError):
+        pass
+    function = getattr(manager_cls, method_name)
+    module = sys.modules.get(function.__module__)
+    globalns = vars(module) if module else {}
+    substitutions = generic_substitutions(manager_cls)
+    resolved: dict[str, Any] = {}
+    unresolved: list[str] = []
+    for name, annotation in getattr(function, "__annotations__", {}).items():
+
+        def probe() -> None: ...
+
+        probe.__annotations__ = {name: annotation}
+        try:
+            hint = typing.get_type_hints(probe, globalns=globalns, include_extras=True)[name]
+        except Exception:
+            unresolved.append(name)
+            hint = Any
+        resolved[name] = substitute(hint, substitutions)
+    returns = resolved.pop("return", Any)
+    return resolved, returns, unresolved

@@ -1,0 +1,137 @@
+"""Calling side: send ``execute_dam_operation`` and wait for its pushed result."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from redis.exceptions import RedisError
+from taskiq import AsyncBroker
+from taskiq.exceptions import SendTaskError
+
+from core_sdk.broker.operations import TASK_NAME, register_dam_task
+from core_sdk.broker.result_backend import DAMResultBackend, StoredResult
+from core_sdk.exceptions import (
+    BrokerConnectionError,
+    ConfigurationError,
+    CoreSDKError,
+    OperationTimeoutError,
+)
+
+__all__ = ["call_operation", "kick_operation", "result_backend_of", "wait_operation"]
+
+
+def _broker(broker: AsyncBroker | None) -> AsyncBroker:
+    if broker is not None:
+        return broker
+    from core_sdk.broker.setup import get_broker
+
+    return get_broker()
+
+
+def result_backend_of(broker: AsyncBroker) -> DAMResultBackend:
+    """The broker's result backend, which must be one of core_sdk's JSON backends."""
+    backend = broker.result_backend
+    if not isinstance(backend, DAMResultBackend):
+        raise ConfigurationError(
+            f"The broker's result backend is {type(backend).__name__}; DAM calls need a core_sdk "
+            "JSON result backend. Build the broker with core_sdk.broker.setup.build_broker()."
+        )
+    return backend
+
+
+async def kick_operation(
+    model_name: str,
+    method_name: str,
+    args: Sequence[Any],
+    kwargs: Mapping[str, Any],
+    fingerprint: str | None,
+    *,
+    broker: AsyncBroker | None = None,
+    expect_timeout: float | None = None,
+) -> str:
+    """Send one call (already JSON-encoded arguments); returns the task id.
+
+    With ``expect_timeout`` the caller's wait is registered before sending (used by
+    :func:`call_operation`); otherwise the result is read later with ``check_first``.
+    """
+    target = _broker(broker)
+    backend = result_backend_of(target)
+    task = target.find_task(TASK_NAME) or register_dam_task(target)
+    task_id = target.id_generator()
+    if expect_timeout is not None:
+        await backend.expect(task_id, expect_timeout)
+    kicker = task.kicker().with_broker(target).with_task_id(task_id)
+    labels = backend.reply_labels()
+    if labels:
+        kicker = kicker.with_labels(**labels)
+    try:
+        await kicker.kiq(model_name, method_name, list(args), dict(kwargs), fingerprint)
+    except SendTaskError as exc:
+        backend.forget(task_id)
+        cause = exc.__cause__
+        if isinstance(cause, CoreSDKError):
+            raise cause from None
+        raise BrokerConnectionError(
+            f"Could not send {model_name}.{method_name} to the broker: {cause or exc}"
+        ) from exc
+    except BaseException:
+        backend.forget(task_id)
+        raise
+    return task_id
+
+
+async def wait_operation(
+    task_id: str,
+    timeout: float,
+    *,
+    broker: AsyncBroker | None = None,
+    check_first: bool = False,
+) -> StoredResult:
+    """Wait for the result of ``task_id`` (pushed), consume it and return it."""
+    return await result_backend_of(_broker(broker)).wait(task_id, timeout, check_first=check_first)
+
+
+async def call_operation(
+    model_name: str,
+    method_name: str,
+    args: Sequence[Any],
+    kwargs: Mapping[str, Any],
+    fingerprint: str | None,
+    timeout: float,
+    *,
+    broker: AsyncBroker | None = None,
+) -> Any:
+    """Send one call and wait for it; returns the JSON return value or raises.
+
+    Raises RemoteOperationError (the worker raised), OperationTimeoutError (no result within
+    ``timeout`` seconds) or BrokerConnectionError (Redis unreachable).
+    """
+    if timeout <= 0:
+        raise ValueError(f"_broker_timeout must be positive, got {timeout!r}")
+    target = _broker(broker)
+    try:
+        task_id = await kick_operation(
+            model_name,
+            method_name,
+            args,
+            kwargs,
+            fingerprint,
+            broker=target,
+            expect_timeout=timeout,
+        )
+        stored = await wait_operation(task_id, timeout, broker=target)
+    except OperationTimeoutError as exc:
+        raise OperationTimeoutError(
+            f"{model_name}.{method_name} did not complete within {timeout:g} s "
+            f"(task {exc.task_id}); it may still complete in the worker.",
+            task_id=exc.task_id,
+            timeout=timeout,
+        ) from None
+    except RedisError as exc:
+        raise BrokerConnectionError(
+            f"Redis failed during {model_name}.{method_name}: {exc}"
+        ) from exc
+    if stored.is_err:
+        raise stored.to_exception(model_name=model_name, method_name=method_name, task_id=task_id)
+    return stored.return_value

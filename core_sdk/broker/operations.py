@@ -1,0 +1,245 @@
+"""Worker side of ``execute_dam_operation``: resolve, check, decode, run, encode."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter, ValidationError
+from taskiq import AsyncBroker
+from taskiq.decor import AsyncTaskiqDecoratedTask
+
+from core_sdk.broker.codec import decoding_adapter, encode
+from core_sdk.data_access.base import CreateT, ModelT, ReadT, UpdateT
+from core_sdk.data_access.signature import (
+    iter_operations,
+    operation_fingerprint,
+    resolve_operation_types_lenient,
+    skipped_methods,
+    substitute,
+)
+from core_sdk.exceptions import (
+    ArgumentEncodingError,
+    NotFoundError,
+    OperationRefusedError,
+    VersionSkewError,
+)
+from core_sdk.registry import ModelInfo, ModelRegistry
+
+__all__ = [
+    "TASK_NAME",
+    "RuntimeOperation",
+    "register_dam_task",
+    "run_dam_operation",
+    "runtime_operation",
+]
+
+logger = logging.getLogger("core_sdk.worker")
+
+TASK_NAME = "core_sdk.broker.tasks:execute_dam_operation"
+
+DamTask = AsyncTaskiqDecoratedTask[
+    [str, str, list[Any], dict[str, Any], str | None], Coroutine[Any, Any, Any]
+]
+
+
+@dataclass(frozen=True)
+class RuntimeOperation:
+    """Live view of one DAM operation: signature and runtime types (generics substituted)."""
+
+    model_name: str
+    method_name: str
+    manager_cls: type
+    signature: inspect.Signature  # without ``self``
+    params: dict[str, Any]
+    returns: Any
+    unresolved: tuple[str, ...]
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        return operation_fingerprint(self.manager_cls, self.method_name)
+
+    def param_type(self, name: str) -> Any:
+        return self.params.get(name, Any)
+
+    def adapter(self, name: str) -> TypeAdapter[Any]:
+        return decoding_adapter(self.param_type(name))
+
+
+def _info_substitutions(info: ModelInfo) -> dict[TypeVar, Any]:
+    """TypeVars of the base manager filled from the registration (for un-parameterised DAMs)."""
+    schema_or_dict: Any = dict[str, Any]
+    return {
+        ModelT: info.model_cls,
+        CreateT: info.create_schema_cls or schema_or_dict,
+        UpdateT: info.update_schema_cls or schema_or_dict,
+        ReadT: info.read_schema_cls or schema_or_dict,
+    }
+
+
+@functools.lru_cache(maxsize=1024)
+def runtime_operation(info: ModelInfo, method_name: str) -> RuntimeOperation:
+    """Resolve ``info.manager_cls.method_name`` (must be a known operation). Cached."""
+    manager_cls = info.manager_cls
+    params, returns, unresolved = resolve_operation_types_lenient(manager_cls, method_name)
+    extra = _info_substitutions(info)
+    params = {name: substitute(tp, extra) for name, tp in params.items()}
+    returns = substitute(returns, extra)
+    if unresolved:
+        logger.warning(
+            "%s.%s: type hints %s cannot be resolved at run time (imported only under "
+            "TYPE_CHECKING?); those values travel as plain JSON without type conversion.",
+            info.model_name,
+            method_name,
+            ", ".join(unresolved),
+        )
+    signature = inspect.signature(getattr(manager_cls, method_name))
+    parameters = list(signature.parameters.values())[1:]
+    return RuntimeOperation(
+        model_name=info.model_name,
+        method_name=method_name,
+        manager_cls=manager_cls,
+        signature=signature.replace(parameters=parameters),
+        params=params,
+        returns=returns,
+        unresolved=tuple(unresolved),
+    )
+
+
+def check_operation(info: ModelInfo, method_name: str) -> None:
+    """Refuse anything that is not a public async operation of the manager (or the manifest)."""
+    where = f"{info.model_name}.{method_name}"
+    operations = [op.name for op in iter_operations(info.manager_cls)]
+    if not isinstance(method_name, str) or not method_name.isidentifier():
+        raise OperationRefusedError(
+            f"Refused {info.model_name}.{method_name!r}: not a method name."
+        )
+    if method_name.startswith("_"):
+        raise OperationRefusedError(
+            f"Refused {where}: private and dunder methods are never run remotely. "
+            f"Operations of {info.model_name}: {', '.join(operations) or 'none'}."
+        )
+    if method_name not in operations:
+        if method_name in skipped_methods(info.manager_cls):
+            reason = "it is not an async method"
+        elif hasattr(info.manager_cls, method_name):
+            reason = "it is not a public async method (property, classmethod or attribute)"
+        else:
+            reason = f"{info.manager_cls.__name__} has no such method"
+        raise OperationRefusedError(
+            f"Refused {where}: {reason}. "
+            f"Operations of {info.model_name}: {', '.join(operations) or 'none'}."
+        )
+    from core_sdk.data_access.typed_proxy import registered_manifest
+
+    manifest = registered_manifest()
+    if manifest:
+        allowed = {(model.lower(), method) for model, method in manifest}
+        if (info.model_name.lower(), method_name) not in allowed:
+            listed = sorted(
+                method for model, method in manifest if model.lower() == info.model_name.lower()
+            )
+            raise OperationRefusedError(
+                f"Refused {where}: not in the generated operation manifest loaded by this worker "
+                f"(allowed for {info.model_name}: {', '.join(listed) or 'none'}). "
+                "If the method is new, regenerate the stubs with dam-codegen and redeploy."
+            )
+
+
+def bind_arguments(
+    op: RuntimeOperation, serialized_args: list[Any], serialized_kwargs: dict[str, Any]
+) -> tuple[list[Any], dict[str, Any]]:
+    """Decode JSON arguments with the method's own parameter types."""
+    where = f"{op.model_name}.{op.method_name}"
+    if not isinstance(serialized_args, list) or not isinstance(serialized_kwargs, dict):
+        raise ArgumentEncodingError(
+            f"{where}: malformed call (args must be a list, kwargs a dict)."
+        )
+    try:
+        bound = op.signature.bind(*serialized_args, **serialized_kwargs)
+    except TypeError as exc:
+        raise ArgumentEncodingError(f"{where}: {exc}") from None
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    for name, value in bound.arguments.items():
+        parameter = op.signature.parameters[name]
+        adapter = op.adapter(name)
+        try:
+            if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
+                decoded: Any = [adapter.validate_python(item) for item in value]
+            elif parameter.kind is inspect.Parameter.VAR_KEYWORD:
+                decoded = {key: adapter.validate_python(item) for key, item in value.items()}
+            else:
+                decoded = adapter.validate_python(value)
+        except ValidationError as exc:
+            first = exc.errors()[0] if exc.errors() else {"msg": str(exc), "loc": ()}
+            loc = ".".join(str(part) for part in first["loc"])
+            raise ArgumentEncodingError(
+                f"{where}: argument {name!r} does not match {op.param_type(name)!r}: "
+                f"{first['msg']}" + (f" at {loc}" if loc else "")
+            ) from None
+        if parameter.kind is inspect.Parameter.POSITIONAL_ONLY:
+            args.append(decoded)
+        elif parameter.kind is inspect.Parameter.VAR_POSITIONAL:
+            args.extend(decoded)
+        elif parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            kwargs.update(decoded)
+        else:
+            kwargs[name] = decoded
+    return args, kwargs
+
+
+async def run_dam_operation(
+    model_name: str,
+    method_name: str,
+    serialized_args: list[Any],
+    serialized_kwargs: dict[str, Any],
+    fingerprint: str | None = None,
+) -> Any:
+    """Run ``model_name``.``method_name`` in one transaction; return the JSON-encoded result."""
+    from core_sdk.data_access.factory import DataAccessManagerFactory
+    from core_sdk.db.session import managed_session
+
+    try:
+        info = ModelRegistry.get_model_info(model_name)
+    except NotFoundError as exc:
+        raise OperationRefusedError(f"Refused {model_name}.{method_name}: {exc}") from None
+    check_operation(info, method_name)
+    op = runtime_operation(info, method_name)
+    if fingerprint is not None and fingerprint != op.fingerprint:
+        raise VersionSkewError(
+            f"Refused {info.model_name}.{method_name}: the caller's stub was generated for "
+            f"signature fingerprint {fingerprint}, but the worker's live method has fingerprint "
+            f"{op.fingerprint}. Regenerate the stubs with dam-codegen and redeploy the caller "
+            "and the worker from the same code."
+        )
+    args, kwargs = bind_arguments(op, serialized_args, serialized_kwargs)
+    async with managed_session():
+        manager = DataAccessManagerFactory().get_manager(info.model_name)
+        result = await getattr(manager, method_name)(*args, **kwargs)
+        return encode(op.returns, result, what=f"{info.model_name}.{method_name} result")
+
+
+def register_dam_task(broker: AsyncBroker) -> DamTask:
+    """Register ``execute_dam_operation`` on ``broker`` (idempotent) and return it."""
+    existing = broker.local_task_registry.get(TASK_NAME)
+    if existing is not None:
+        return existing
+
+    async def execute_dam_operation(
+        model_name: str,
+        method_name: str,
+        serialized_args: list[Any],
+        serialized_kwargs: dict[str, Any],
+        fingerprint: str | None = None,
+    ) -> Any:
+        """Run one DAM operation in this worker (see core_sdk.broker.operations)."""
+        return await run_dam_operation(
+            model_name, method_name, serialized_args, serialized_kwargs, fingerprint
+        )
+
+    return broker.register_task(execute_dam_operation, task_name=TASK_NAME)

@@ -1,0 +1,451 @@
+"""Result backends that store JSON (never pickle) and push completion to the waiting caller.
+
+Stored document (JSON)::
+
+    {"v": 1, "is_err": false, "return_value": <JSON>, "error": null, "execution_time": 0.01}
+    {"v": 1, "is_err": true, "return_value": null,
+     "error": {"type": "IntegrityViolationError", "module": "core_sdk.exceptions",
+               "message": "..."}}
+
+Redis: ``SET <prefix>:result:<task_id> <doc> EX <ttl>`` and ``PUBLISH <reply channel> <task_id>``
+in one pipeline. Every calling process keeps one pub/sub subscription on its own reply channel
+(sent with each call in the ``dam_reply_to`` label); a waiting call registers a future before the
+message is sent, is woken by the notification and reads the result with ``GETDEL``. taskiq's own
+``AsyncTaskiqTask.wait_result()`` keeps working (``is_result_ready`` / ``get_result``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from abc import abstractmethod
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.exceptions import RedisError
+from taskiq.abc.result_backend import AsyncResultBackend
+from taskiq.result import TaskiqResult
+
+from core_sdk.broker.codec import dumps, encode, loads
+from core_sdk.exceptions import (
+    BrokerConnectionError,
+    OperationTimeoutError,
+    RemoteOperationError,
+    ResultDecodingError,
+)
+
+__all__ = [
+    "REPLY_LABEL",
+    "DAMResultBackend",
+    "InMemoryJSONResultBackend",
+    "RedisJSONResultBackend",
+    "StoredResult",
+]
+
+logger = logging.getLogger("core_sdk.broker.result_backend")
+
+REPLY_LABEL = "dam_reply_to"
+_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class StoredResult:
+    """A decoded result document."""
+
+    is_err: bool
+    return_value: Any
+    execution_time: float
+    error_type: str | None = None
+    error_module: str | None = None
+    error_message: str | None = None
+
+    def to_exception(
+        self,
+        *,
+        model_name: str | None = None,
+        method_name: str | None = None,
+        task_id: str | None = None,
+    ) -> RemoteOperationError:
+        """The caller-side exception for an error result."""
+        return RemoteOperationError(
+            self.error_type or "Exception",
+            self.error_message or "",
+            remote_module=self.error_module,
+            model_name=model_name,
+            method_name=method_name,
+            task_id=task_id,
+        )
+
+    def to_taskiq(self) -> TaskiqResult[Any]:
+        """The same result as taskiq's own type (``error`` is a RemoteOperationError)."""
+        return TaskiqResult(
+            is_err=self.is_err,
+            return_value=self.return_value,
+            execution_time=self.execution_time,
+            error=self.to_exception() if self.is_err else None,
+        )
+
+
+def encode_result(result: TaskiqResult[Any]) -> bytes:
+    """The JSON document for ``result``; never raises (an unencodable value becomes an error)."""
+    error: dict[str, str] | None = None
+    return_value: Any = None
+    if result.is_err or result.error is not None:
+        exc = result.error
+        error = {
+            "type": type(exc).__name__ if exc is not None else "Exception",
+            "module": type(exc).__module__ if exc is not None else "builtins",
+            "message": str(exc) if exc is not None else "unknown error",
+        }
+    else:
+        try:
+            return_value = encode(Any, result.return_value, what="task result")
+            document = {
+                "v": _FORMAT_VERSION,
+                "is_err": False,
+                "return_value": return_value,
+                "error": None,
+                "execution_time": result.execution_time,
+            }
+            return dumps(document)
+        except Exception as exc:
+            error = {
+                "type": "ResultEncodingError",
+                "module": "core_sdk.broker.result_backend",
+                "message": f"the task result is not JSON-serialisable: {exc}",
+            }
+    return dumps(
+        {
+            "v": _FORMAT_VERSION,
+            "is_err": True,
+            "return_value": None,
+            "error": error,
+            "execution_time": result.execution_time,
+        }
+    )
+
+
+def decode_result(data: bytes | str, task_id: str) -> StoredResult:
+    """Parse a stored document. Anything that is not our JSON format is refused, never loaded."""
+    try:
+        document = loads(data)
+        if not isinstance(document, dict) or document.get("v") != _FORMAT_VERSION:
+            raise ValueError("not a core_sdk result document")
+        error = document.get("error") or {}
+        return StoredResult(
+            is_err=bool(document["is_err"]),
+            return_value=document.get("return_value"),
+            execution_time=float(document.get("execution_time") or 0.0),
+            error_type=error.get("type"),
+            error_module=error.get("module"),
+            error_message=error.get("message"),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ResultDecodingError(
+            f"The stored result of task {task_id} is not a core_sdk JSON result document "
+            f"({exc}); it was ignored."
+        ) from exc
+
+
+class DAMResultBackend(AsyncResultBackend[Any]):
+    """Shared logic: JSON documents, futures resolved on notification, one final read on timeout."""
+
+    def __init__(self) -> None:
+        self._futures: dict[str, asyncio.Future[None]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- storage primitives implemented by subclasses ---------------------------------------
+
+    @abstractmethod
+    async def _store(self, task_id: str, document: bytes, reply_to: str | None) -> None:
+        """Store ``document`` with the TTL and notify ``reply_to``."""
+
+    @abstractmethod
+    async def _fetch(self, task_id: str, *, delete: bool) -> bytes | None:
+        """The stored document (deleting it when ``delete``), or None."""
+
+    @abstractmethod
+    async def _ensure_listening(self, timeout: float) -> None:
+        """Make sure notifications for this process's reply channel are being received."""
+
+    def reply_labels(self) -> dict[str, str]:
+        """Labels to send with a call so that its result is pushed to this process."""
+        return {}
+
+    # -- taskiq API ------------------------------------------------------------------------
+
+    async def set_result(self, task_id: str, result: TaskiqResult[Any]) -> None:
+        reply_to = result.labels.get(REPLY_LABEL) if result.labels else None
+        await self._store(task_id, encode_result(result), str(reply_to) if reply_to else None)
+
+    async def is_result_ready(self, task_id: str) -> bool:
+        return await self._fetch(task_id, delete=False) is not None
+
+    async def get_result(self, task_id: str, with_logs: bool = False) -> TaskiqResult[Any]:
+        data = await self._fetch(task_id, delete=False)
+        if data is None:
+            raise ResultDecodingError(f"No result is stored for task {task_id} (expired?).")
+        return decode_result(data, task_id).to_taskiq()
+
+    # -- push-based waiting ----------------------------------------------------------------
+
+    def _check_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            if self._loop is not None:
+                self._futures = {}
+                self._reset_listener()
+            self._loop = loop
+
+    def _reset_listener(self) -> None:
+        """Forget listener state bound to a previous event loop."""
+
+    def _resolve(self, task_id: str) -> None:
+        future = self._futures.get(task_id)
+        if future is not None and not future.done():
+            future.set_result(None)
+
+    async def expect(self, task_id: str, timeout: float) -> asyncio.Future[None]:
+        """Register interest in ``task_id`` (call BEFORE sending the message)."""
+        self._check_loop()
+        await self._ensure_listening(timeout)
+        future = self._futures.get(task_id)
+        if future is None:
+            assert self._loop is not None
+            future = self._loop.create_future()
+            self._futures[task_id] = future
+        return future
+
+    def forget(self, task_id: str) -> None:
+        """Drop the registration of ``task_id``."""
+        future = self._futures.pop(task_id, None)
+        if future is not None and not future.done():
+            future.cancel()
+
+    async def wait(
+        self, task_id: str, timeout: float, *, check_first: bool = False
+    ) -> StoredResult:
+        """Wait for the pushed result of ``task_id`` and consume it.
+
+        ``expect()`` must have been called before the message was sent, or ``check_first``
+        must be true (a result stored before the registration is then read immediately).
+        """
+        deadline = time.monotonic() + timeout
+        try:
+            future = await self.expect(task_id, timeout)
+            if check_first:
+                data = await self._fetch(task_id, delete=True)
+                if data is not None:
+                    return decode_result(data, task_id)
+            remaining = max(deadline - time.monotonic(), 0.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(future), remaining)
+            data = await self._fetch(task_id, delete=True)
+            if data is None:
+                raise OperationTimeoutError(
+                    f"No result for task {task_id} within {timeout:g} s; the operation may still "
+                    "complete in the worker.",
+                    task_id=task_id,
+                    timeout=timeout,
+                )
+            return decode_result(data, task_id)
+        except RedisError as exc:
+            raise BrokerConnectionError(
+                f"Redis failed while waiting for the result of task {task_id}: {exc}"
+            ) from exc
+        finally:
+            self.forget(task_id)
+
+
+class InMemoryJSONResultBackend(DAMResultBackend):
+    """In-process backend for ``InMemoryBroker`` (ENV=test): same JSON documents, same TTL."""
+
+    def __init__(self, ttl_seconds: float = 3600.0, max_stored_results: int = 10_000) -> None:
+        super().__init__()
+        self.ttl_seconds = ttl_seconds
+        self.max_stored_results = max_stored_results
+        self._documents: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+
+    async def _store(self, task_id: str, document: bytes, reply_to: str | None) -> None:
+        self._purge()
+        while len(self._documents) >= self.max_stored_results:
+            self._documents.popitem(last=False)
+        self._documents[task_id] = (time.monotonic() + self.ttl_seconds, document)
+        self._resolve(task_id)
+
+    async def _fetch(self, task_id: str, *, delete: bool) -> bytes | None:
+        self._purge()
+        entry = self._documents.pop(task_id, None) if delete else self._documents.get(task_id)
+        return entry[1] if entry is not None else None
+
+    async def _ensure_listening(self, timeout: float) -> None:
+        return None
+
+    def _purge(self) -> None:
+        now = time.monotonic()
+        expired = [key for key, (expires, _) in self._documents.items() if expires <= now]
+        for key in expired:
+            del self._documents[key]
+
+    def stored_document(self, task_id: str) -> bytes | None:
+        """The raw stored JSON (tests and debugging)."""
+        entry = self._documents.get(task_id)
+        return entry[1] if entry is not None else None
+
+
+class RedisJSONResultBackend(DAMResultBackend):
+    """Redis backend: JSON documents with a TTL, completion pushed over pub/sub."""
+
+    def __init__(
+        self,
+        redis_url: str,
+        *,
+        key_prefix: str = "dam",
+        ttl_seconds: int = 3600,
+        max_connections: int | None = None,
+        **connection_kwargs: Any,
+    ) -> None:
+        super().__init__()
+        if ttl_seconds <= 0:
+            raise ValueError("ttl_seconds must be positive: results must expire")
+        self.redis_url = redis_url
+        self.key_prefix = key_prefix
+        self.ttl_seconds = ttl_seconds
+        self._pool_kwargs: dict[str, Any] = {
+            "max_connections": max_connections,
+            **connection_kwargs,
+        }
+        self._pool: BlockingConnectionPool | None = None
+        self.reply_channel = f"{key_prefix}:reply:{uuid.uuid4().hex}"
+        self._listener: asyncio.Task[None] | None = None
+        self._subscribed: asyncio.Event | None = None
+
+    def result_key(self, task_id: str) -> str:
+        """Redis key holding the result of ``task_id``."""
+        return f"{self.key_prefix}:result:{task_id}"
+
+    @property
+    def pool(self) -> BlockingConnectionPool:
+        if self._pool is None:
+            self._pool = BlockingConnectionPool.from_url(self.redis_url, **self._pool_kwargs)
+        return self._pool
+
+    def reply_labels(self) -> dict[str, str]:
+        return {REPLY_LABEL: self.reply_channel}
+
+    async def _store(self, task_id: str, document: bytes, reply_to: str | None) -> None:
+        async with Redis(connection_pool=self.pool) as redis:
+            pipe = redis.pipeline(transaction=True)
+            pipe.set(self.result_key(task_id), document, ex=self.ttl_seconds)
+            if reply_to:
+                pipe.publish(reply_to, task_id)
+            await pipe.execute()
+
+    async def _fetch(self, task_id: str, *, delete: bool) -> bytes | None:
+        async with Redis(connection_pool=self.pool) as redis:
+            key = self.result_key(task_id)
+            value = await (redis.getdel(key) if delete else redis.get(key))
+        return value if value is None or isinstance(value, bytes) else str(value).encode()
+
+    async def is_result_ready(self, task_id: str) -> bool:
+        async with Redis(connection_pool=self.pool) as redis:
+            return bool(await redis.exists(self.result_key(task_id)))
+
+    def _reset_listener(self) -> None:
+        self._listener = None
+        self._subscribed = None
+        # Connections of the pool belong to the previous loop.
+        self._pool = None
+
+    async def _ensure_listening(self, timeout: float) -> None:
+        if self._subscribed is None:
+            self._subscribed = asyncio.Event()
+        if self._listener is None or self._listener.done():
+            self._listener = asyncio.get_running_loop().create_task(
+                self._listen(self._subscribed), name=f"core_sdk reply listener {self.reply_channel}"
+            )
+        if self._subscribed.is_set():
+            return
+        try:
+            await asyncio.wait_for(self._subscribed.wait(), max(timeout, 0.001))
+        except TimeoutError as exc:
+            raise BrokerConnectionError(
+                f"Could not subscribe to the reply channel on {self._safe_url()} within "
+                f"{timeout:g} s; is Redis reachable?"
+            ) from exc
+
+    def _safe_url(self) -> str:
+        from sqlalchemy.engine import make_url
+
+        try:
+            return make_url(self.redis_url).render_as_string(hide_password=True)
+        except Exception:
+            return "Redis"
+
+    async def _listen(self, subscribed: asyncio.Event) -> None:
+        backoff = 0.05
+        while True:
+            pubsub = None
+            try:
+                redis = Redis(connection_pool=self.pool)
+                pubsub = redis.pubsub()
+                await pubsub.subscribe(self.reply_channel)
+                while True:
+                    message = await pubsub.get_message(timeout=5.0)
+                    if message is not None and message.get("type") == "subscribe":
+                        break
+                subscribed.set()
+                backoff = 0.05
+                await self._recheck_pending()
+                while True:
+                    message = await pubsub.get_message(timeout=30.0)
+                    if message is not None and message.get("type") == "message":
+                        data = message["data"]
+                        self._resolve(data.decode() if isinstance(data, bytes) else str(data))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                subscribed.clear()
+                logger.warning(
+                    "Reply listener lost its Redis subscription (%s); reconnecting.", exc
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
+            finally:
+                if pubsub is not None:
+                    with contextlib.suppress(Exception):
+                        await pubsub.aclose()
+
+    async def _recheck_pending(self) -> None:
+        """Results stored while the subscription was down: wake their waiters."""
+        pending = [task_id for task_id, fut in self._futures.items() if not fut.done()]
+        if not pending:
+            return
+        async with Redis(connection_pool=self.pool) as redis:
+            pipe = redis.pipeline(transaction=False)
+            for task_id in pending:
+                pipe.exists(self.result_key(task_id))
+            found = await pipe.execute()
+        for task_id, exists in zip(pending, found, strict=True):
+            if exists:
+                self._resolve(task_id)
+
+    async def shutdown(self) -> None:
+        listener = self._listener
+        self._listener = None
+        if listener is not None and not listener.done():
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await listener
+        for task_id in list(self._futures):
+            self.forget(task_id)
+        pool = self._pool
+        self._pool = None
+        if pool is not None:
+            await pool.disconnect()
+        await super().shutdown()

@@ -1,0 +1,140 @@
+"""The process-wide broker, chosen once at import from the environment.
+
+* ``ENV=test``                      -> ``InMemoryBroker`` (tasks run in-process)
+* ``REDIS_URL`` set                 -> Redis stream broker (consumer group, acks after the result
+                                       is stored, acknowledged entries deleted) + JSON result
+                                       backend with a TTL and pushed completion
+* no ``REDIS_URL``                  -> ``InMemoryBroker`` with a warning (outside tests)
+* ``REDIS_URL`` set but unreachable -> ``ConfigurationError`` when ``ENV=prod``; a warning and the
+                                       in-memory fallback elsewhere
+
+Tests and tools build their own with :func:`build_broker`; :func:`set_broker` swaps the
+process-wide one (``manager.broker`` calls use :func:`get_broker`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from redis import Redis as SyncRedis
+from redis.exceptions import RedisError
+from taskiq import AsyncBroker, InMemoryBroker
+
+from core_sdk.broker.formatter import JSONOnlyFormatter
+from core_sdk.broker.operations import register_dam_task
+from core_sdk.broker.result_backend import InMemoryJSONResultBackend, RedisJSONResultBackend
+from core_sdk.broker.stream import DAMRedisStreamBroker
+from core_sdk.config import BaseAppSettings, get_settings
+from core_sdk.exceptions import ConfigurationError
+
+__all__ = ["broker", "build_broker", "build_inmemory_broker", "get_broker", "set_broker"]
+
+logger = logging.getLogger("core_sdk.broker")
+
+
+def _finish(target: AsyncBroker, settings: BaseAppSettings) -> AsyncBroker:
+    target.formatter = JSONOnlyFormatter(settings.MAX_MESSAGE_BYTES)
+    register_dam_task(target)
+    return target
+
+
+def build_inmemory_broker(settings: BaseAppSettings) -> AsyncBroker:
+    """``InMemoryBroker`` with the JSON formatter and the in-memory JSON result backend."""
+    target = InMemoryBroker(max_stored_results=-1).with_result_backend(
+        InMemoryJSONResultBackend(ttl_seconds=settings.RESULT_TTL_SECONDS)
+    )
+    return _finish(target, settings)
+
+
+def build_redis_broker(settings: BaseAppSettings) -> AsyncBroker:
+    """Redis stream broker + Redis JSON result backend from ``settings`` (no connection made)."""
+    if not settings.REDIS_URL:
+        raise ConfigurationError("REDIS_URL is not set.")
+    timeout = settings.REDIS_CONNECT_TIMEOUT_SECONDS
+    target = DAMRedisStreamBroker(
+        url=settings.REDIS_URL,
+        queue_name=settings.REDIS_QUEUE_NAME,
+        consumer_group_name=settings.REDIS_CONSUMER_GROUP,
+        # "0": a group created after calls were queued still receives them. Acknowledged
+        # entries are deleted, so the stream only holds unfinished calls.
+        consumer_id="0",
+        idle_timeout=settings.REDIS_IDLE_TIMEOUT_MS,
+        xread_block=settings.REDIS_XREAD_BLOCK_MS,
+        unacknowledged_lock_timeout=max(settings.REDIS_IDLE_TIMEOUT_MS / 1000.0, 1.0),
+        max_connection_pool_size=settings.REDIS_MAX_CONNECTIONS,
+        socket_connect_timeout=timeout,
+    ).with_result_backend(
+        RedisJSONResultBackend(
+            settings.REDIS_URL,
+            key_prefix=settings.REDIS_KEY_PREFIX,
+            ttl_seconds=settings.RESULT_TTL_SECONDS,
+            max_connections=settings.REDIS_MAX_CONNECTIONS,
+            socket_connect_timeout=timeout,
+            health_check_interval=30,
+        )
+    )
+    return _finish(target, settings)
+
+
+def _redis_reachable(url: str, timeout: float) -> Exception | None:
+    try:
+        client = SyncRedis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except (RedisError, OSError) as exc:
+        return exc
+    return None
+
+
+def build_broker(
+    settings: BaseAppSettings | None = None, *, check_redis: bool = True
+) -> AsyncBroker:
+    """Choose and build a broker for ``settings`` (see the module docstring for the rules)."""
+    settings = settings or get_settings()
+    if settings.ENV == "test":
+        return build_inmemory_broker(settings)
+    if not settings.REDIS_URL:
+        logger.warning(
+            "REDIS_URL is not set: using the in-process InMemoryBroker (ENV=%s). Operations run "
+            "in this process; set REDIS_URL to use workers.",
+            settings.ENV,
+        )
+        return build_inmemory_broker(settings)
+    if check_redis:
+        problem = _redis_reachable(settings.REDIS_URL, settings.REDIS_CONNECT_TIMEOUT_SECONDS)
+        if problem is not None:
+            if settings.ENV == "prod":
+                raise ConfigurationError(
+                    f"REDIS_URL is set but Redis is unreachable ({problem}); refusing to start "
+                    "with ENV=prod."
+                )
+            logger.warning(
+                "REDIS_URL is set but Redis is unreachable (%s): falling back to the in-process "
+                "InMemoryBroker (ENV=%s).",
+                problem,
+                settings.ENV,
+            )
+            return build_inmemory_broker(settings)
+    return build_redis_broker(settings)
+
+
+broker: AsyncBroker = build_broker()
+"""The process-wide broker (a service's ``worker.py`` exposes it to ``taskiq worker``)."""
+
+_current: AsyncBroker = broker
+
+
+def get_broker() -> AsyncBroker:
+    """The broker used by ``manager.broker`` calls (the module-level ``broker`` unless swapped)."""
+    return _current
+
+
+def set_broker(new_broker: AsyncBroker) -> AsyncBroker:
+    """Make ``new_broker`` the one used by ``manager.broker`` calls; returns the previous one."""
+    global _current
+    previous = _current
+    register_dam_task(new_broker)
+    _current = new_broker
+    return previous

@@ -1,0 +1,140 @@
+"""Worker lifecycle: load the service's registry, open the database, close it at shutdown.
+
+In a service's ``worker.py``::
+
+    from core_sdk.worker_setup import setup_worker
+
+    broker = setup_worker("app.registry_config", generated_module="app._tasks")
+
+then run the stock taskiq CLI::
+
+    taskiq worker app.worker:broker
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from taskiq import AsyncBroker, TaskiqEvents, TaskiqState
+
+from core_sdk.config import BaseAppSettings, get_settings
+from core_sdk.db.session import close_db, init_db
+from core_sdk.exceptions import ConfigurationError
+from core_sdk.registry import ModelRegistry
+
+__all__ = [
+    "import_registry_config",
+    "initialize_worker_context",
+    "setup_worker",
+    "shutdown_worker_context",
+]
+
+logger = logging.getLogger("core_sdk.worker")
+
+
+def _module_name_for_path(path: Path) -> tuple[str, Path]:
+    """Dotted module name of ``path`` and the directory to put on ``sys.path``.
+
+    Walks up while the directory has an ``__init__.py`` so relative imports keep working.
+    """
+    path = path.resolve()
+    parts = [path.stem] if path.name != "__init__.py" else []
+    directory = path.parent
+    while (directory / "__init__.py").is_file():
+        parts.insert(0, directory.name)
+        directory = directory.parent
+    if not parts:
+        raise ConfigurationError(f"Cannot derive a module name for {path}.")
+    return ".".join(parts), directory
+
+
+def import_registry_config(target: str | Path) -> ModuleType:
+    """Import a registry config given as a dotted module or a path to ``registry_config.py``."""
+    text = str(target)
+    looks_like_path = (
+        isinstance(target, Path) or text.endswith(".py") or "/" in text or "\\" in text
+    )
+    if looks_like_path:
+        path = Path(text)
+        if not path.is_file():
+            raise ConfigurationError(f"Registry config file {path} does not exist.")
+        module_name, root = _module_name_for_path(path)
+        if str(root) not in sys.path:
+            sys.path.insert(0, str(root))
+    else:
+        module_name = text
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"Cannot import the registry config {text!r} (as module {module_name!r}): {exc}"
+        ) from exc
+
+
+async def initialize_worker_context(
+    settings: BaseAppSettings | None = None,
+    registry_config_module: str | Path | None = None,
+    *,
+    generated_module: str | None = None,
+) -> None:
+    """Import the registry config (and the generated stubs), then open the database."""
+    settings = settings or get_settings()
+    logging.getLogger("core_sdk").setLevel(settings.LOGGING_LEVEL)
+    if registry_config_module is not None:
+        import_registry_config(registry_config_module)
+    if generated_module is not None:
+        try:
+            importlib.import_module(generated_module)
+        except ImportError as exc:
+            raise ConfigurationError(
+                f"Cannot import the generated module {generated_module!r}: {exc}"
+            ) from exc
+    if not ModelRegistry.is_configured():
+        raise ConfigurationError(
+            "No model is registered: pass the service's registry config module to "
+            "initialize_worker_context (e.g. 'app.registry_config')."
+        )
+    init_db(settings.DATABASE_URL, settings.engine_options())
+    logger.info(
+        "Worker context ready: models %s, database %s",
+        ", ".join(ModelRegistry.model_names()),
+        settings.DATABASE_URL.split("@")[-1],
+    )
+
+
+async def shutdown_worker_context() -> None:
+    """Dispose of the database engine."""
+    await close_db()
+
+
+def setup_worker(
+    registry_config_module: str | Path,
+    *,
+    generated_module: str | None = None,
+    settings: BaseAppSettings | None = None,
+    broker: AsyncBroker | None = None,
+) -> AsyncBroker:
+    """Attach worker startup/shutdown to ``broker`` (default: the process-wide one); return it."""
+    if broker is None:
+        from core_sdk.broker.setup import broker as default_broker
+
+        broker = default_broker
+    from core_sdk.broker.operations import register_dam_task
+
+    register_dam_task(broker)
+
+    async def _startup(state: TaskiqState) -> None:
+        await initialize_worker_context(
+            settings, registry_config_module, generated_module=generated_module
+        )
+
+    async def _shutdown(state: TaskiqState) -> None:
+        await shutdown_worker_context()
+
+    broker.add_event_handler(TaskiqEvents.WORKER_STARTUP, _startup)
+    broker.add_event_handler(TaskiqEvents.WORKER_SHUTDOWN, _shutdown)
+    return broker
