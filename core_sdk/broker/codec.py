@@ -75,7 +75,7 @@ def _validating_type(tp: Any) -> Any:
         inner = _validating_type(args[0])
         if inner is args[0]:
             return tp
-        return Annotated[(inner, *tp.__metadata__)]  # type: ignore[valid-type]
+        return Annotated[(inner, *tp.__metadata__)]
     new_args = tuple(_validating_type(arg) if arg is not Ellipsis else arg for arg in args)
     if all(new is old for new, old in zip(new_args, args, strict=True)):
         return tp

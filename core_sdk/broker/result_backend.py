@@ -419,7 +419,7 @@ class RedisJSONResultBackend(DAMResultBackend):
             finally:
                 if pubsub is not None:
                     with contextlib.suppress(Exception):
-                        await pubsub.aclose()
+                        await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def _recheck_pending(self) -> None:
         """Results stored while the subscription was down: wake their waiters."""

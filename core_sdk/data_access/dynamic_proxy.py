@@ -35,8 +35,8 @@ def _dynamic_operation(model_name: str, manager_cls: type, method_name: str) -> 
         from core_sdk.registry import ModelInfo
 
         model_cls = info.model_cls if info is not None else object
-        base = info if info is not None else ModelInfo(model_name, model_cls, manager_cls)  # type: ignore[arg-type]
-        info = replace(base, manager_cls=manager_cls)  # type: ignore[arg-type]
+        base = info if info is not None else ModelInfo(model_name, model_cls, manager_cls)
+        info = replace(base, manager_cls=manager_cls)
     live = runtime_operation(info, method_name)
     positional_only = [
         p.name for p in live.signature.parameters.values() if p.kind is p.POSITIONAL_ONLY

@@ -35,15 +35,16 @@ _KIND_TEXT = {
 
 
 def _driver_error(exc: SAIntegrityError) -> BaseException | None:
-    """The innermost driver exception (asyncpg's, or sqlite3's)."""
-    orig: BaseException | None = exc.orig
-    seen: set[int] = set()
-    while orig is not None and id(orig) not in seen:
-        seen.add(id(orig))
-        if getattr(orig, "sqlstate", None) or type(orig).__module__.startswith("sqlite3"):
-            return orig
-        orig = orig.__cause__
-    return exc.orig
+    """The innermost driver exception (asyncpg's, which names the constraint, or sqlite3's)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc.orig
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = current.__cause__
+    for candidate in reversed(chain):
+        if hasattr(candidate, "constraint_name") or getattr(candidate, "sqlstate", None):
+            return candidate
+    return chain[-1] if chain else None
 
 
 def integrity_error(exc: SAIntegrityError, model_name: str | None) -> IntegrityViolationError:
