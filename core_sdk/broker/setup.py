@@ -60,7 +60,8 @@ def build_redis_broker(settings: BaseAppSettings) -> AsyncBroker:
         consumer_id="0",
         idle_timeout=settings.REDIS_IDLE_TIMEOUT_MS,
         xread_block=settings.REDIS_XREAD_BLOCK_MS,
-        unacknowledged_lock_timeout=max(settings.REDIS_IDLE_TIMEOUT_MS / 1000.0, 1.0),
+        # the autoclaim lock is held for one XAUTOCLAIM; a crashed holder must not block others
+        unacknowledged_lock_timeout=5.0,
         max_connection_pool_size=settings.REDIS_MAX_CONNECTIONS,
         socket_connect_timeout=timeout,
     ).with_result_backend(

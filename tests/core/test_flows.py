@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from coresvc.models import Depot, DepotRead, Payload
+from coresvc.models import Depot, DepotRead, Parcel, Payload
 from taskiq import AsyncBroker
 
 from core_sdk.broker.client import call_operation
@@ -196,3 +196,23 @@ async def test_unresolvable_hint_degrades_to_plain_json(flow: AsyncBroker) -> No
     result = await depots().broker.untyped_hint({"x": 5}, "7", _broker_timeout=10)
     # the TYPE_CHECKING-only hint travels as plain JSON; the resolvable one is still converted
     assert result == {"data": {"x": 5}, "n": 7, "n_type": "int"}
+
+
+async def test_default_manager_model_through_the_broker(flow: AsyncBroker) -> None:
+    depot = await depots().create({"name": unique("parcel-home")})
+    parcels: Any = DataAccessManagerFactory().get_manager("Parcel")
+    parcel = await parcels.broker.create(
+        {"depot_id": depot.id, "weight": Decimal("1.234567"), "label": str(depot.id)},
+        _broker_timeout=10,
+    )
+    assert type(parcel) is Parcel and type(parcel.depot_id) is uuid.UUID
+    assert parcel.weight == Decimal("1.234567") and type(parcel.label) is str
+    fetched = await parcels.broker.get(parcel.id, _broker_timeout=10)
+    assert type(fetched) is Parcel and fetched.id == parcel.id
+
+    with pytest.raises(RemoteOperationError) as caught:
+        await parcels.broker.create(
+            {"depot_id": uuid.uuid4(), "weight": Decimal("1")}, _broker_timeout=10
+        )
+    assert caught.value.remote_type == "IntegrityViolationError"
+    assert "Parcel: foreign-key constraint 'coretest_parcel_depot_id_fkey'" in caught.value.message
