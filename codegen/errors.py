@@ -1,0 +1,29 @@
+"""Errors the generator reports to the user (exit code 2)."""
+
+from __future__ import annotations
+
+from codegen.ir import SourceLocation
+
+
+class CodegenError(Exception):
+    """A problem in the user's code or command line; printed as ``path:line: message``."""
+
+    def __init__(self, message: str, location: SourceLocation | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+
+class CodegenErrors(CodegenError):
+    """Several independent errors, reported together so one run shows all of them."""
+
+    def __init__(self, errors: list[CodegenError]) -> None:
+        ordered = sorted(errors, key=lambda e: (e.location is None, e.location, e.message))
+        super().__init__("\n".join(str(error) for error in ordered))
+        self.errors = ordered
+
+    def __str__(self) -> str:
+        return self.message

@@ -1,0 +1,466 @@
+"""Registered models -> IR: operations, parameters, types, defaults, generated names.
+
+What counts as an operation, the fingerprint and the generic substitutions come from
+``core_sdk.data_access.signature`` (shared with the worker). This module adds what only the
+generator needs: annotations resolved even when their names are imported only under
+``TYPE_CHECKING``, rendered faithfully, with every problem reported as ``path:line: reason``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+import sys
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from codegen import ir
+from codegen.errors import CodegenError, CodegenErrors
+from codegen.loading import LoadedRegistry, _display
+from codegen.sources import ModuleSource, read_module_source
+from codegen.typeforms import TypeConverter, UnsupportedType
+from core_sdk.data_access import LocalDataAccessManager, TypedBrokerProxy
+from core_sdk.data_access.base import CreateT, ModelT, ReadT, UpdateT
+from core_sdk.data_access.signature import (
+    generic_substitutions,
+    iter_operations,
+    operation_fingerprint,
+    skipped_methods,
+    substitute,
+)
+from core_sdk.registry import ModelInfo
+
+TIMEOUT_PARAM = "_broker_timeout"
+KICK_PROPERTY = "kick"
+DAM_DEFAULT = ir.Name(ir.Symbol("core_sdk.data_access", "DAM_DEFAULT"))
+MODULE_NAMES = ("DataAccessManagerFactory", "MANIFEST", "get_dam_factory")
+# names the templates write literally; an operation with one of these names would shadow it
+TEMPLATE_NAMES = frozenset(
+    {
+        "TYPE_CHECKING",
+        "Any",
+        "DAM_DEFAULT",
+        "Final",
+        "Literal",
+        "Mapping",
+        "Operation",
+        "TaskHandle",
+        "TypedBrokerProxy",
+        "overload",
+        "property",
+        "self",
+        "super",
+    }
+)
+_PROXY_ATTRIBUTES = frozenset(name for name in dir(TypedBrokerProxy) if not name.startswith("_"))
+
+
+@dataclass(frozen=True)
+class OutputTarget:
+    path: Path  # where the module is written
+    module: str | None  # its dotted name, when it is inside the service's package
+
+
+def registration_substitutions(info: ModelInfo) -> dict[TypeVar, Any]:
+    """Type variables of the base manager, filled from the registration.
+
+    Mirrors ``core_sdk.broker.operations._info_substitutions`` (the worker decodes with the
+    same types): a schema that is not registered accepts a plain ``dict[str, Any]``.
+    """
+    schema_or_dict: Any = dict[str, Any]
+    return {
+        ModelT: info.model_cls,
+        CreateT: info.create_schema_cls or schema_or_dict,
+        UpdateT: info.update_schema_cls or schema_or_dict,
+        ReadT: info.read_schema_cls or schema_or_dict,
+    }
+
+
+def _type_arguments_for_default(info: ModelInfo) -> tuple[Any, ...]:
+    """``LocalDataAccessManager[...]`` arguments: a missing schema is the type variable's bound."""
+    values = (info.model_cls, info.create_schema_cls, info.update_schema_cls, info.read_schema_cls)
+    return tuple(
+        value if value is not None else var.__bound__
+        for var, value in zip((ModelT, CreateT, UpdateT, ReadT), values, strict=True)
+    )
+
+
+@dataclass
+class _Namespace:
+    """Names visible to a function's annotations: module globals plus guarded imports."""
+
+    globals: dict[str, Any]
+    guarded: dict[str, Any]
+    failures: dict[str, str]
+
+
+@dataclass
+class ServiceInspector:
+    registry: LoadedRegistry
+    output: OutputTarget
+    errors: list[CodegenError] = field(default_factory=list)
+    converter: TypeConverter = field(default_factory=TypeConverter)
+    _namespaces: dict[str, _Namespace] = field(default_factory=dict)
+
+    # --- entry point ----------------------------------------------------------------------
+
+    def run(self) -> ir.Service:
+        models = tuple(self._model(info) for info in self.registry.models)
+        self._check_generated_names(models)
+        if self.errors:
+            raise CodegenErrors(self.errors)
+        root = self.registry.spec.search_root
+        return ir.Service(
+            registry=_relative(self.registry.file, root) or self.registry.spec.module,
+            registry_module=self.registry.spec.module,
+            output=_relative(self.output.path, root) or self.output.path.as_posix(),
+            output_module=self.output.module,
+            models=models,
+            notes=tuple(dict.fromkeys(self.converter.notes)),
+        )
+
+    # --- models ---------------------------------------------------------------------------
+
+    def _model(self, info: ModelInfo) -> ir.Model:
+        manager_cls = info.manager_cls
+        substitutions = [generic_substitutions(manager_cls), registration_substitutions(info)]
+        operations = []
+        for operation in iter_operations(manager_cls):
+            try:
+                operations.append(
+                    self._operation(info, operation.name, operation.function, substitutions)
+                )
+            except CodegenError as error:
+                self.errors.append(error)
+        default_manager = None
+        if manager_cls is LocalDataAccessManager:
+            default_manager = self._default_manager(info)
+            manager = ir.Name(ir.Symbol("", default_manager.class_name))
+        else:
+            manager = self._name(self.converter.symbol_name, manager_cls, info)
+        return ir.Model(
+            name=info.model_name,
+            broker_class=f"{info.model_name}Broker",
+            kicker_class=f"{info.model_name}Kicker",
+            manager=manager,
+            manager_label=manager_cls.__name__,
+            default_manager=default_manager,
+            operations=tuple(operations),
+            skipped=tuple(skipped_methods(manager_cls)),
+            annotation_target=self._annotation_target(info),
+        )
+
+    def _default_manager(self, info: ModelInfo) -> ir.DefaultManager:
+        arguments = tuple(
+            self._name(self.converter.type_expr, value, info)
+            for value in _type_arguments_for_default(info)
+        )
+        base = self.converter.symbol_name(LocalDataAccessManager)
+        return ir.DefaultManager(f"{info.model_name}Manager", ir.Subscript(base, arguments))
+
+    def _name(self, convert: Callable[[Any], Any], value: Any, info: ModelInfo) -> Any:
+        try:
+            return convert(value)
+        except UnsupportedType as exc:
+            raise CodegenError(
+                f"model {info.model_name!r}: {exc}",
+                self.registry.registered_at.get(info.model_name),
+            ) from None
+
+    def _annotation_target(self, info: ModelInfo) -> ir.AnnotationTarget | None:
+        """The custom DAM class to narrow ``broker`` on, when it is the service's own code."""
+        manager_cls = info.manager_cls
+        if manager_cls.__module__.split(".")[0] in ("core_sdk", "codegen"):
+            return None
+        if getattr(manager_cls, "__parameters__", ()):
+            return None  # generic manager shared by several models: no single proxy type
+        users = [m for m in self.registry.models if m.manager_cls is manager_cls]
+        if len(users) != 1:
+            return None
+        try:
+            path = Path(inspect.getfile(manager_cls)).resolve()
+        except (TypeError, OSError):
+            return None
+        if not path.is_relative_to(self.registry.spec.search_root) or path.suffix != ".py":
+            return None
+        return ir.AnnotationTarget(path, manager_cls.__qualname__, f"{info.model_name}Broker")
+
+    # --- operations -----------------------------------------------------------------------
+
+    def _operation(
+        self,
+        info: ModelInfo,
+        name: str,
+        function: Callable[..., Any],
+        substitutions: list[dict[TypeVar, Any]],
+    ) -> ir.Operation:
+        function = inspect.unwrap(function)
+        source = self._source(function)
+        qualname = function.__qualname__
+        located = source.functions.get(qualname) if source else None
+        location = ir.SourceLocation(
+            _display(source.path) if source else function.__module__,
+            located.line if located else function.__code__.co_firstlineno,
+        )
+
+        def where(param: str | None) -> ir.SourceLocation:
+            if located is None:
+                return location
+            line = located.returns_line if param is None else located.param_lines.get(param)
+            return ir.SourceLocation(location.path, line or location.line)
+
+        label = f"{info.model_name}.{name} ({qualname})"
+        if name == KICK_PROPERTY or name in _PROXY_ATTRIBUTES or name in TEMPLATE_NAMES:
+            raise CodegenError(
+                f"operation {label} collides with the generated proxy's own {name!r}; "
+                "rename the method",
+                location,
+            )
+        signature = inspect.signature(function)
+        parameters = list(signature.parameters.values())[1:]
+        params: list[ir.Param] = []
+        errors: list[CodegenError] = []
+        namespace = self._namespace(function)
+        for parameter in parameters:
+            try:
+                params.append(
+                    self._param(parameter, label, where(parameter.name), namespace, substitutions)
+                )
+            except CodegenError as error:
+                errors.append(error)
+        returns: ir.Expr = ir.Constant("None")
+        if signature.return_annotation is inspect.Signature.empty:
+            errors.append(CodegenError(f"{label}: the return type is not annotated", location))
+        else:
+            try:
+                returns = self._type(
+                    signature.return_annotation, namespace, substitutions, "the return type"
+                )
+            except CodegenError as error:
+                errors.append(CodegenError(f"{label}: {error.message}", where(None)))
+        if errors:
+            raise CodegenErrors(errors)
+        return ir.Operation(
+            name=name,
+            constant=f"_{_screaming(info.model_name)}_{name.upper()}",
+            params=tuple(params),
+            returns=returns,
+            fingerprint=operation_fingerprint(info.manager_cls, name),
+            summary=_summary(function),
+            location=location,
+        )
+
+    def _param(
+        self,
+        parameter: inspect.Parameter,
+        label: str,
+        location: ir.SourceLocation,
+        namespace: _Namespace,
+        substitutions: list[dict[TypeVar, Any]],
+    ) -> ir.Param:
+        what = f"{label}: parameter {parameter.name!r}"
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            star = "*" if parameter.kind is parameter.VAR_POSITIONAL else "**"
+            raise CodegenError(
+                f"{what}: {star}{parameter.name} is not supported (the wire format sends named, "
+                f"typed arguments); take a list or dict parameter instead",
+                location,
+            )
+        if parameter.name in (TIMEOUT_PARAM, "self"):
+            raise CodegenError(
+                f"{what}: the name {parameter.name} is reserved by the generated proxy", location
+            )
+        if parameter.annotation is inspect.Parameter.empty:
+            raise CodegenError(f"{what} has no type annotation", location)
+        try:
+            annotation = self._type(parameter.annotation, namespace, substitutions, "its type")
+        except CodegenError as error:
+            raise CodegenError(f"{what}: {error.message}", location) from None
+        default: ir.Expr | None = None
+        if parameter.default is not inspect.Parameter.empty:
+            default = self.converter.value_expr(parameter.default) or DAM_DEFAULT
+            if parameter.default is None and not _admits_none(annotation):
+                raise CodegenError(
+                    f"{what}: the default is None but the annotation does not allow None "
+                    "(write `X | None`)",
+                    location,
+                )
+        kind = {
+            parameter.POSITIONAL_ONLY: ir.ParamKind.POSITIONAL_ONLY,
+            parameter.KEYWORD_ONLY: ir.ParamKind.KEYWORD_ONLY,
+        }.get(parameter.kind, ir.ParamKind.POSITIONAL_OR_KEYWORD)
+        return ir.Param(parameter.name, kind, annotation, default)
+
+    # --- types ----------------------------------------------------------------------------
+
+    def _type(
+        self,
+        annotation: Any,
+        namespace: _Namespace,
+        substitutions: list[dict[TypeVar, Any]],
+        what: str,
+    ) -> ir.Expr:
+        hint = self._evaluate(annotation, namespace, what)
+        for mapping in substitutions:
+            hint = substitute(hint, mapping)
+        try:
+            return self.converter.type_expr(hint)
+        except UnsupportedType as exc:
+            raise CodegenError(f"{what} cannot be typed faithfully: {exc}") from None
+
+    def _evaluate(self, annotation: Any, namespace: _Namespace, what: str) -> Any:
+        def probe() -> None: ...
+
+        probe.__annotations__ = {"value": annotation}
+        localns = dict(namespace.guarded)
+        try:
+            return typing.get_type_hints(
+                probe, globalns=namespace.globals, localns=localns, include_extras=True
+            )["value"]
+        except NameError as exc:
+            missing = getattr(exc, "name", None) or ""
+            reason = namespace.failures.get(missing)
+            detail = (
+                f"{missing!r} is imported under TYPE_CHECKING but {reason}"
+                if reason
+                else f"{exc} (not imported, not even under TYPE_CHECKING)"
+            )
+            raise CodegenError(f"cannot resolve {what} {_text(annotation)}: {detail}") from None
+        except Exception as exc:
+            raise CodegenError(
+                f"cannot evaluate {what} {_text(annotation)}: {type(exc).__name__}: {exc}"
+            ) from None
+
+    def _namespace(self, function: Callable[..., Any]) -> _Namespace:
+        module_name = function.__module__
+        cached = self._namespaces.get(module_name)
+        if cached is not None:
+            return self._with_class_scope(cached, function)
+        module = sys.modules[module_name]
+        namespace = _Namespace(dict(vars(module)), {}, {})
+        source = self._source(function)
+        if source is not None:
+            for guarded in source.guarded_imports.values():
+                if guarded.name in namespace.globals:
+                    continue
+                try:
+                    namespace.guarded[guarded.name] = guarded.resolve()
+                except Exception as exc:
+                    namespace.failures[guarded.name] = (
+                        f"importing it failed ({source.path.name}:{guarded.line}: "
+                        f"{type(exc).__name__}: {exc})"
+                    )
+        self._namespaces[module_name] = namespace
+        return self._with_class_scope(namespace, function)
+
+    @staticmethod
+    def _with_class_scope(namespace: _Namespace, function: Callable[..., Any]) -> _Namespace:
+        """Add the classes nested in the method's class (visible to annotations in its body)."""
+        owner_path = function.__qualname__.split(".")[:-1]
+        owner: Any = sys.modules[function.__module__]
+        for part in owner_path:
+            owner = getattr(owner, part, None)
+        if not isinstance(owner, type):
+            return namespace
+        nested = {key: value for key, value in vars(owner).items() if isinstance(value, type)}
+        if not nested:
+            return namespace
+        return _Namespace(namespace.globals, {**namespace.guarded, **nested}, namespace.failures)
+
+    def _source(self, function: Callable[..., Any]) -> ModuleSource | None:
+        try:
+            path = Path(inspect.getsourcefile(function) or "")
+        except TypeError:
+            return None
+        if not path.is_file():
+            return None
+        module = sys.modules.get(function.__module__)
+        package = getattr(module, "__package__", None)
+        return read_module_source(path.resolve(), package)
+
+    # --- generated names ------------------------------------------------------------------
+
+    def _check_generated_names(self, models: tuple[ir.Model, ...]) -> None:
+        owners: dict[str, str] = {name: "the generated module" for name in MODULE_NAMES}
+        where: dict[str, ir.SourceLocation | None] = {}
+        for model in models:
+            registered = self.registry.registered_at.get(model.name)
+            names = [model.broker_class, model.kicker_class]
+            if model.default_manager is not None:
+                names.append(model.default_manager.class_name)
+            candidates = [(name, f"model {model.name!r}", registered) for name in names]
+            candidates += [
+                (op.constant, f"operation {model.name}.{op.name}", op.location)
+                for op in model.operations
+            ]
+            for op in model.operations:
+                for param in op.params:
+                    if param.name == op.constant:
+                        self.errors.append(
+                            CodegenError(
+                                f"parameter {param.name!r} of {model.name}.{op.name} collides "
+                                "with the generated operation constant",
+                                op.location,
+                            )
+                        )
+            for name, owner, location in candidates:
+                if name in owners:
+                    self.errors.append(
+                        CodegenError(
+                            f"generated name {name} for {owner} collides with the one for "
+                            f"{owners[name]}"
+                            + (f" ({where[name]})" if where.get(name) else "")
+                            + "; rename the model or the method",
+                            location,
+                        )
+                    )
+                else:
+                    owners[name] = owner
+                    where[name] = location
+
+
+def _screaming(name: str) -> str:
+    """``StockItem`` -> ``STOCK_ITEM``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).upper()
+
+
+def _relative(path: Path, root: Path) -> str | None:
+    """``path`` relative to ``root`` (``..`` allowed), or None when on another drive."""
+    try:
+        return Path(os.path.relpath(path.resolve(), root)).as_posix()
+    except ValueError:
+        return None
+
+
+def _admits_none(expr: ir.Expr) -> bool:
+    if expr == ir.Constant("None"):
+        return True
+    if isinstance(expr, ir.Union):
+        return any(_admits_none(member) for member in expr.members)
+    if isinstance(expr, ir.Subscript) and expr.base.symbol.name == "Annotated" and expr.args:
+        return _admits_none(expr.args[0])
+    return expr == ir.Name(ir.Symbol("typing", "Any"))
+
+
+def _text(annotation: Any) -> str:
+    return repr(annotation) if isinstance(annotation, str) else inspect.formatannotation(annotation)
+
+
+def _summary(function: Callable[..., Any]) -> str | None:
+    doc = inspect.getdoc(function)
+    if not doc:
+        return None
+    first = doc.strip().split("\n\n")[0]
+    return " ".join(first.split())
+
+
+def inspect_service(registry: LoadedRegistry, output: OutputTarget) -> ir.Service:
+    """The IR of a loaded registry."""
+    return ServiceInspector(registry, output).run()
+
+
+__all__ = ["OutputTarget", "inspect_service", "registration_substitutions"]

@@ -1,0 +1,112 @@
+"""The service's code style, read from its ruff configuration.
+
+The generated module must pass the service's own ``ruff check`` (isort sections) and
+``ruff format --check`` (line length). Both depend on configuration: ruff classifies an import
+as first-party when its module path exists under one of the ``src`` roots, or when it belongs
+to the package of the file being checked. This module reproduces that classification for the
+settings that matter (``line-length``, ``src``, ``known-first-party``, ``known-third-party``).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULT_LINE_LENGTH = 88
+
+
+class Section(enum.IntEnum):
+    """isort sections, in the order they appear."""
+
+    FUTURE = 0
+    STANDARD_LIBRARY = 1
+    THIRD_PARTY = 2
+    FIRST_PARTY = 3
+    LOCAL_FOLDER = 4
+
+
+@dataclass(frozen=True)
+class CodeStyle:
+    line_length: int = DEFAULT_LINE_LENGTH
+    src: tuple[Path, ...] = ()
+    known_first_party: tuple[str, ...] = ()
+    known_third_party: tuple[str, ...] = ()
+    same_package: str | None = None  # top-level package of the generated file
+
+    def section(self, module: str) -> Section:
+        if module == "__future__":
+            return Section.FUTURE
+        if _matches(module, self.known_first_party):
+            return Section.FIRST_PARTY
+        if _matches(module, self.known_third_party):
+            return Section.THIRD_PARTY
+        top = module.split(".")[0]
+        if top in sys.stdlib_module_names:
+            return Section.STANDARD_LIBRARY
+        if top == self.same_package:
+            return Section.FIRST_PARTY
+        relative = Path(*module.split("."))
+        for root in self.src:
+            path = root / relative
+            if (
+                path.is_dir()
+                or path.with_suffix(".py").is_file()
+                or path.with_suffix(".pyi").is_file()
+            ):
+                return Section.FIRST_PARTY
+        return Section.THIRD_PARTY
+
+
+def _matches(module: str, patterns: tuple[str, ...]) -> bool:
+    for pattern in patterns:
+        regex = re.escape(pattern).replace(r"\*", ".*")
+        if re.fullmatch(regex, module) or re.fullmatch(regex + r"\..*", module):
+            return True
+    return False
+
+
+def _ruff_settings(directory: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The closest ruff configuration at or above ``directory``: (project root, settings)."""
+    for folder in (directory, *directory.parents):
+        for name in (".ruff.toml", "ruff.toml"):
+            candidate = folder / name
+            if candidate.is_file():
+                return folder, tomllib.loads(candidate.read_text())
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            tool = tomllib.loads(pyproject.read_text()).get("tool", {})
+            if "ruff" in tool:
+                return folder, tool["ruff"]
+    return None
+
+
+def _package_root_name(path: Path) -> str | None:
+    """Top-level package containing ``path`` (walking up ``__init__.py`` files)."""
+    top: str | None = None
+    folder = path.parent
+    while (folder / "__init__.py").is_file():
+        top = folder.name
+        folder = folder.parent
+    return top
+
+
+def discover_style(output: Path) -> CodeStyle:
+    """The style ruff would apply to ``output`` (which need not exist yet)."""
+    output = output.resolve()
+    found = _ruff_settings(output.parent)
+    root, settings = found if found else (Path.cwd(), {})
+    lint = settings.get("lint", {})
+    isort = {**settings.get("isort", {}), **lint.get("isort", {})}
+    src_entries = settings.get("src", [".", "src"])
+    return CodeStyle(
+        line_length=int(settings.get("line-length", DEFAULT_LINE_LENGTH)),
+        src=tuple((root / entry).resolve() for entry in src_entries),
+        known_first_party=tuple(isort.get("known-first-party", ())),
+        known_third_party=tuple(isort.get("known-third-party", ())),
+        same_package=_package_root_name(output) if isort.get("detect-same-package", True) else None,
+    )

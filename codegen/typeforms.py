@@ -1,0 +1,338 @@
+"""Runtime type hints and default values -> IR expressions (the only place that does it).
+
+Every type form a DAM signature may use is handled here, or refused with the reason: the
+generator never falls back to ``Any``. Symbols are referenced by the module that defines them
+(or the shortest package that re-exports them in ``__all__``), so the generated module imports
+them at run time even when the DAM only imports them under ``TYPE_CHECKING``.
+"""
+
+from __future__ import annotations
+
+import ast
+import collections
+import collections.abc
+import enum
+import math
+import sys
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from codegen import ir
+
+
+T = TypeVar("T")
+
+
+class UnsupportedType(Exception):
+    """A hint that cannot be rendered faithfully; the message says why."""
+
+
+_TYPING = "typing"
+ANY = ir.Name(ir.Symbol(_TYPING, "Any"))
+LITERAL = ir.Symbol(_TYPING, "Literal")
+ANNOTATED = ir.Symbol(_TYPING, "Annotated")
+NONE = ir.Constant("None")
+
+_SPECIAL_FORMS: dict[object, ir.Name] = {
+    Any: ANY,
+    typing.Never: ir.Name(ir.Symbol(_TYPING, "Never")),
+    typing.NoReturn: ir.Name(ir.Symbol(_TYPING, "NoReturn")),
+    typing.LiteralString: ir.Name(ir.Symbol(_TYPING, "LiteralString")),
+}
+
+_REFUSED_FORMS: dict[object, str] = {
+    typing.Self: "Self cannot be expressed on the proxy (it is not the manager); "
+    "annotate the concrete type",
+    typing.ClassVar: "ClassVar is not a parameter or return type",
+    typing.Final: "Final is not a parameter or return type",
+    collections.abc.Callable: "callables cannot be sent to a worker as JSON",
+}
+
+_BUILTIN_GENERICS: frozenset[object] = frozenset(
+    {
+        list,
+        dict,
+        set,
+        frozenset,
+        tuple,
+        type,
+        collections.deque,
+        collections.defaultdict,
+        collections.OrderedDict,
+        collections.Counter,
+        collections.ChainMap,
+    }
+)
+
+
+def _is_bare_generic(cls: type) -> bool:
+    if cls in _BUILTIN_GENERICS or bool(getattr(cls, "__parameters__", ())):
+        return True
+    return cls.__module__ == "collections.abc" and hasattr(cls, "__class_getitem__")
+
+
+@dataclass
+class TypeConverter:
+    """Converts hints whose type variables are substituted; collects notes (dropped metadata)."""
+
+    notes: list[str] = field(default_factory=list)
+
+    # --- types --------------------------------------------------------------------------
+
+    def type_expr(self, hint: object) -> ir.Expr:
+        if hint is None or hint is type(None):
+            return NONE
+        special = _lookup(_SPECIAL_FORMS, hint)
+        if special is not None:
+            return special
+        refused = _lookup(_REFUSED_FORMS, hint)
+        if refused is not None:
+            raise UnsupportedType(refused)
+        if isinstance(hint, TypeVar):
+            raise UnsupportedType(
+                f"type variable {hint.__name__} is not bound by the manager's generic bases "
+                "(method-level generics cannot be expressed on the proxy)"
+            )
+        if isinstance(hint, str | typing.ForwardRef):
+            raise UnsupportedType(f"unresolved forward reference {hint!r}")
+        generic = getattr(hint, "__pydantic_generic_metadata__", None)
+        if isinstance(generic, dict) and generic.get("origin") is not None and generic["args"]:
+            args = tuple(self.type_expr(arg) for arg in generic["args"])
+            return ir.Subscript(self.symbol_name(generic["origin"]), args)
+        origin = typing.get_origin(hint)
+        if origin is not None:
+            return self._generic(hint, origin, typing.get_args(hint))
+        if isinstance(hint, type):
+            if _is_bare_generic(hint):
+                raise UnsupportedType(
+                    f"generic type {hint.__qualname__} has no type arguments (that is an implicit "
+                    f"Any); write e.g. {hint.__qualname__}[...] with the element types"
+                )
+            return self.symbol_name(hint)
+        if isinstance(hint, typing.NewType):
+            return self.symbol_name(hint)
+        raise UnsupportedType(f"unsupported annotation {hint!r}")
+
+    def _generic(self, hint: object, origin: object, args: tuple[Any, ...]) -> ir.Expr:
+        if origin is typing.Annotated:
+            return self._annotated(hint, args[0])
+        if origin is typing.Literal:
+            return ir.Subscript(ir.Name(LITERAL), tuple(self._literal_arg(arg) for arg in args))
+        if origin is typing.Union or origin is types.UnionType:
+            return ir.Union(tuple(self.type_expr(arg) for arg in args))
+        refused = _lookup(_REFUSED_FORMS, origin)
+        if refused is not None:
+            raise UnsupportedType(refused)
+        if not isinstance(origin, type):
+            raise UnsupportedType(f"unsupported annotation {hint!r}")
+        if origin is tuple and not args:
+            return ir.Subscript(self.symbol_name(tuple), ())
+        if not args:
+            raise UnsupportedType(
+                f"generic type {origin.__qualname__} has no type arguments (an implicit Any)"
+            )
+        rendered = tuple(
+            ir.Constant("...") if arg is Ellipsis else self.type_expr(arg) for arg in args
+        )
+        return ir.Subscript(self.symbol_name(origin), rendered)
+
+    def _literal_arg(self, value: object) -> ir.Expr:
+        expr = self.value_expr(value)
+        if expr is None or isinstance(expr, ir.Tuple):
+            raise UnsupportedType(f"Literal value {value!r} cannot be written as source")
+        return expr
+
+    def _annotated(self, hint: object, inner_hint: object) -> ir.Expr:
+        inner = self.type_expr(inner_hint)
+        metadata: tuple[object, ...] = getattr(hint, "__metadata__", ())
+        rendered: list[ir.Expr] = []
+        for item in metadata:
+            exprs = self.metadata_exprs(item)
+            if exprs is None:
+                self.notes.append(
+                    f"Annotated metadata {item!r} is not expressible as source; the proxy keeps "
+                    f"the plain type (static checks are unaffected, and the worker still "
+                    f"validates with the DAM's own annotation)"
+                )
+                return inner
+            rendered.extend(exprs)
+        if not rendered:
+            return inner
+        return ir.Subscript(ir.Name(ANNOTATED), (inner, *rendered))
+
+    # --- values -------------------------------------------------------------------------
+
+    def value_expr(self, value: object) -> ir.Expr | None:
+        """Source for a constant value (a default, a Literal member), or None when impossible."""
+        if value is None or isinstance(value, bool):
+            return ir.Constant(repr(value))
+        if type(value) is int:
+            return ir.Constant(repr(value))
+        if type(value) is float:
+            return ir.Constant(repr(value)) if math.isfinite(value) else None
+        if type(value) is str:
+            return ir.Constant(string_literal(value))
+        if type(value) is bytes:
+            return ir.Constant(bytes_literal(value))
+        if isinstance(value, enum.Enum):
+            try:
+                owner = self.symbol_name(type(value))
+            except UnsupportedType:
+                return None
+            if type(value)[value.name] is not value:
+                return None
+            return ir.Name(owner.symbol, (*owner.attrs, value.name))
+        if type(value) is tuple:
+            items = [self.value_expr(item) for item in value]
+            if any(item is None for item in items):
+                return None
+            return ir.Tuple(tuple(item for item in items if item is not None))
+        return None
+
+    def metadata_exprs(self, item: object) -> list[ir.Expr] | None:
+        """An ``Annotated`` metadata object as source: constants and ``Cls(constants)`` calls.
+
+        A pydantic ``Field(...)`` becomes ``Field(<arguments it was given>)`` followed by the
+        constraints pydantic folded into it (``Field(gt=0)`` -> ``Gt(gt=0)``), which pydantic
+        reads the same way. None when any part cannot be written as source.
+        """
+        constant = self.value_expr(item)
+        if constant is not None:
+            return [constant]
+        field_info = _field_info_parts(item)
+        if field_info is not None:
+            field_func, arguments, folded = field_info
+            exprs: list[ir.Expr | None] = (
+                [self._call(field_func, (), arguments)] if arguments else []
+            )
+            for part in folded:
+                rendered = self.metadata_exprs(part)
+                exprs.extend(rendered if rendered is not None else [None])
+            if any(expr is None for expr in exprs):
+                return None
+            return [expr for expr in exprs if expr is not None]
+        call = self._repr_call(item)
+        return None if call is None else [call]
+
+    def _repr_call(self, item: object) -> ir.Expr | None:
+        cls = type(item)
+        try:
+            node = ast.parse(repr(item), mode="eval").body
+        except SyntaxError:
+            return None
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+            return None
+        if node.func.id != cls.__name__:
+            return None
+        try:
+            args = tuple(ast.literal_eval(arg) for arg in node.args)
+            kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in node.keywords if kw.arg}
+            if len(kwargs) != len(node.keywords) or cls(*args, **kwargs) != item:
+                return None
+        except (ValueError, TypeError, SyntaxError):
+            return None
+        return self._call(cls, args, kwargs)
+
+    def _call(
+        self, func: Callable[..., object], args: tuple[object, ...], kwargs: dict[str, Any]
+    ) -> ir.Expr | None:
+        rendered_args = [self.value_expr(arg) for arg in args]
+        rendered_kwargs = [(key, self.value_expr(value)) for key, value in kwargs.items()]
+        if any(a is None for a in rendered_args) or any(v is None for _, v in rendered_kwargs):
+            return None
+        try:
+            name = self.symbol_name(func)
+        except UnsupportedType:
+            return None
+        return ir.Call(
+            name,
+            tuple(a for a in rendered_args if a is not None),
+            tuple((key, value) for key, value in rendered_kwargs if value is not None),
+        )
+
+    # --- symbols ------------------------------------------------------------------------
+
+    def symbol_name(self, obj: object) -> ir.Name:
+        """How to import ``obj``: its defining module, or a shorter package re-exporting it."""
+        module_name = getattr(obj, "__module__", None)
+        qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+        if not isinstance(module_name, str) or not isinstance(qualname, str):
+            raise UnsupportedType(f"{obj!r} has no importable name")
+        if "<locals>" in qualname:
+            raise UnsupportedType(
+                f"{qualname} is defined inside a function; the generated module cannot import it"
+            )
+        if module_name == "__main__":
+            raise UnsupportedType(f"{qualname} is defined in __main__ and cannot be imported")
+        parts = qualname.split(".")
+        modules = module_name.split(".")
+        for end in range(1, len(modules) + 1):
+            candidate = ".".join(modules[:end])
+            module = sys.modules.get(candidate)
+            if module is None or _attribute_path(module, parts) is not obj:
+                continue
+            if candidate == module_name or parts[0] in getattr(module, "__all__", ()):
+                return ir.Name(ir.Symbol(candidate, parts[0]), tuple(parts[1:]))
+        raise UnsupportedType(
+            f"{module_name}.{qualname} is not importable by that name (is it re-bound or created "
+            "dynamically?)"
+        )
+
+
+def _lookup(table: Mapping[object, T], key: object) -> T | None:
+    try:
+        return table.get(key)
+    except TypeError:  # unhashable hint
+        return None
+
+
+def _attribute_path(module: object, parts: list[str]) -> object:
+    current: object = module
+    for part in parts:
+        current = getattr(current, part, _MISSING)
+        if current is _MISSING:
+            return _MISSING
+    return current
+
+
+_MISSING = object()
+
+
+def _field_info_parts(
+    item: object,
+) -> tuple[Callable[..., object], dict[str, Any], list[object]] | None:
+    """A pydantic ``FieldInfo`` as ``Field(**attributes)``, plus the metadata it folded in."""
+    try:
+        from pydantic import Field
+        from pydantic.fields import FieldInfo
+    except ImportError:  # pragma: no cover - pydantic is a dependency
+        return None
+    if not isinstance(item, FieldInfo):
+        return None
+    attributes = dict(getattr(item, "_attributes_set", {}))
+    return Field, attributes, list(item.metadata)
+
+
+def string_literal(text: str) -> str:
+    """``text`` as a string literal in ruff's preferred quotes (double, unless fewer escapes)."""
+    quote = "'" if text.count('"') > text.count("'") else '"'
+    body = []
+    for char in text:
+        if char in (quote, "\\"):
+            body.append("\\" + char)
+        elif char.isprintable():
+            body.append(char)
+        else:
+            body.append(repr(char)[1:-1])
+    return quote + "".join(body) + quote
+
+
+def bytes_literal(value: bytes) -> str:
+    """``value`` as a bytes literal, double-quoted when that needs no escape."""
+    text = repr(value)
+    if text.startswith("b'") and b'"' not in value:
+        return 'b"' + text[2:-1].replace("\\'", "'") + '"'
+    return text
