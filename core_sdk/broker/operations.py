@@ -7,7 +7,7 @@ import inspect
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import TypeAdapter, ValidationError
 from taskiq import AsyncBroker
@@ -110,10 +110,15 @@ def runtime_operation(info: ModelInfo, method_name: str) -> RuntimeOperation:
     )
 
 
+@functools.lru_cache(maxsize=1024)
+def _operation_names(manager_cls: Any) -> tuple[str, ...]:
+    return tuple(op.name for op in iter_operations(manager_cls))
+
+
 def check_operation(info: ModelInfo, method_name: str) -> None:
     """Refuse anything that is not a public async operation of the manager (or the manifest)."""
     where = f"{info.model_name}.{method_name}"
-    operations = [op.name for op in iter_operations(info.manager_cls)]
+    operations = _operation_names(cast(Any, info.manager_cls))
     if not isinstance(method_name, str) or not method_name.isidentifier():
         raise OperationRefusedError(
             f"Refused {info.model_name}.{method_name!r}: not a method name."

@@ -321,6 +321,7 @@ class RedisJSONResultBackend(DAMResultBackend):
             **connection_kwargs,
         }
         self._pool: BlockingConnectionPool | None = None
+        self._client: Redis | None = None
         self.reply_channel = f"{key_prefix}:reply:{uuid.uuid4().hex}"
         self._listener: asyncio.Task[None] | None = None
         self._subscribed: asyncio.Event | None = None
@@ -335,32 +336,37 @@ class RedisJSONResultBackend(DAMResultBackend):
             self._pool = BlockingConnectionPool.from_url(self.redis_url, **self._pool_kwargs)
         return self._pool
 
+    @property
+    def client(self) -> Redis:
+        """One client over the pool (building a ``Redis`` object per command is costly)."""
+        if self._client is None:
+            self._client = Redis(connection_pool=self.pool)
+        return self._client
+
     def reply_labels(self) -> dict[str, str]:
         return {REPLY_LABEL: self.reply_channel}
 
     async def _store(self, task_id: str, document: bytes, reply_to: str | None) -> None:
-        async with Redis(connection_pool=self.pool) as redis:
-            pipe = redis.pipeline(transaction=True)
-            pipe.set(self.result_key(task_id), document, ex=self.ttl_seconds)
-            if reply_to:
-                pipe.publish(reply_to, task_id)
-            await pipe.execute()
+        pipe = self.client.pipeline(transaction=True)
+        pipe.set(self.result_key(task_id), document, ex=self.ttl_seconds)
+        if reply_to:
+            pipe.publish(reply_to, task_id)
+        await pipe.execute()
 
     async def _fetch(self, task_id: str, *, delete: bool) -> bytes | None:
-        async with Redis(connection_pool=self.pool) as redis:
-            key = self.result_key(task_id)
-            value = await (redis.getdel(key) if delete else redis.get(key))
+        key = self.result_key(task_id)
+        value = await (self.client.getdel(key) if delete else self.client.get(key))
         return value if value is None or isinstance(value, bytes) else str(value).encode()
 
     async def is_result_ready(self, task_id: str) -> bool:
-        async with Redis(connection_pool=self.pool) as redis:
-            return bool(await redis.exists(self.result_key(task_id)))
+        return bool(await self.client.exists(self.result_key(task_id)))
 
     def _reset_listener(self) -> None:
         self._listener = None
         self._subscribed = None
         # Connections of the pool belong to the previous loop.
         self._pool = None
+        self._client = None
 
     async def _ensure_listening(self, timeout: float) -> None:
         if self._subscribed is None:
@@ -392,8 +398,7 @@ class RedisJSONResultBackend(DAMResultBackend):
         while True:
             pubsub = None
             try:
-                redis = Redis(connection_pool=self.pool)
-                pubsub = redis.pubsub()
+                pubsub = self.client.pubsub()
                 await pubsub.subscribe(self.reply_channel)
                 while True:
                     message = await pubsub.get_message(timeout=5.0)
@@ -426,11 +431,10 @@ class RedisJSONResultBackend(DAMResultBackend):
         pending = [task_id for task_id, fut in self._futures.items() if not fut.done()]
         if not pending:
             return
-        async with Redis(connection_pool=self.pool) as redis:
-            pipe = redis.pipeline(transaction=False)
-            for task_id in pending:
-                pipe.exists(self.result_key(task_id))
-            found = await pipe.execute()
+        pipe = self.client.pipeline(transaction=False)
+        for task_id in pending:
+            pipe.exists(self.result_key(task_id))
+        found = await pipe.execute()
         for task_id, exists in zip(pending, found, strict=True):
             if exists:
                 self._resolve(task_id)
@@ -446,6 +450,7 @@ class RedisJSONResultBackend(DAMResultBackend):
             self.forget(task_id)
         pool = self._pool
         self._pool = None
+        self._client = None
         if pool is not None:
             await pool.disconnect()
         await super().shutdown()

@@ -124,7 +124,8 @@ async def managed_session() -> AsyncIterator[AsyncSession]:
         try:
             yield session
             try:
-                await session.commit()
+                if session.in_transaction():
+                    await session.commit()
             except SAIntegrityError as exc:
                 await session.rollback()
                 from core_sdk.data_access.errors import integrity_error
