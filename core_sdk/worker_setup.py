@@ -123,9 +123,22 @@ def setup_worker(
         from core_sdk.broker.setup import broker as default_broker
 
         broker = default_broker
+    from taskiq import InMemoryBroker
+
     from core_sdk.broker.operations import register_dam_task
 
     register_dam_task(broker)
+    effective = settings or get_settings()
+    if isinstance(broker, InMemoryBroker) and effective.ENV != "test":
+        logger.warning(
+            "setup_worker: the broker is the in-process InMemoryBroker (REDIS_URL unset or "
+            "unreachable); `taskiq worker` cannot serve it. Set REDIS_URL for a real worker."
+        )
+    previous = getattr(broker, "_core_sdk_worker_hooks", None)
+    if previous is not None:  # called again for this broker: the latest call wins
+        for event, handler in previous:
+            if handler in broker.event_handlers[event]:
+                broker.event_handlers[event].remove(handler)
 
     async def _startup(state: TaskiqState) -> None:
         await initialize_worker_context(
@@ -137,4 +150,8 @@ def setup_worker(
 
     broker.add_event_handler(TaskiqEvents.WORKER_STARTUP, _startup)
     broker.add_event_handler(TaskiqEvents.WORKER_SHUTDOWN, _shutdown)
+    broker._core_sdk_worker_hooks = [  # type: ignore[attr-defined]
+        (TaskiqEvents.WORKER_STARTUP, _startup),
+        (TaskiqEvents.WORKER_SHUTDOWN, _shutdown),
+    ]
     return broker

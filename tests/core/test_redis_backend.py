@@ -126,3 +126,53 @@ async def test_stream_entries_do_not_accumulate(
             break
         await asyncio.sleep(0.05)
     assert length == 0 and pending["pending"] == 0
+
+
+async def test_bad_input_never_kills_the_worker(
+    redis_broker: AsyncBroker,
+    redis_names: Any,
+    redis_client: Any,
+    worker_process: Any,
+) -> None:
+    unknown_task = json.dumps(
+        {
+            "task_id": "t-unknown",
+            "task_name": "no.such:task",
+            "labels": {},
+            "args": [],
+            "kwargs": {},
+        }
+    ).encode()
+    for fields in (
+        {b"data": b"\x00\xffgarbage"},
+        {b"data": b'{"task_id": "x", "task_name": '},
+        {b"other": b"no data field"},
+        {b"data": unknown_task},
+        {b"data": pickle.dumps(Planted())},
+        {b"data": b"[" + b"1," * 600_000 + b"1]"},  # over MAX_MESSAGE_BYTES
+    ):
+        await redis_client.xadd(redis_names.queue_name, fields)
+
+    # wrong argument types that slipped past the type checker: reported to the caller
+    with pytest.raises(RemoteOperationError) as caught:
+        await call_operation(
+            "Depot",
+            "rename",
+            [],
+            {"depot_id": "not-a-uuid", "name": 1},
+            None,
+            10,
+            broker=redis_broker,
+        )
+    assert caught.value.remote_type == "ArgumentEncodingError"
+    assert "Depot.rename: argument 'depot_id'" in caught.value.message
+    with pytest.raises(RemoteOperationError, match="unexpected keyword argument 'bogus'"):
+        await call_operation("Depot", "ping", [], {"bogus": 1}, None, 10, broker=redis_broker)
+
+    assert await call_operation("Depot", "ping", [], {}, None, 10, broker=redis_broker) == "pong"
+    assert worker_process.poll() is None
+    for _ in range(200):
+        if await redis_client.xlen(redis_names.queue_name) == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert await redis_client.xlen(redis_names.queue_name) == 0  # all set aside, none retried

@@ -26,7 +26,7 @@ from core_sdk.broker.stream import DAMRedisStreamBroker
 from core_sdk.config import BaseAppSettings
 from core_sdk.data_access import DataAccessManagerFactory, LocalDataAccessManager, Page
 from core_sdk.data_access.base import BaseDataAccessManager
-from core_sdk.db.session import get_engine, managed_session
+from core_sdk.db.session import get_engine, init_db, managed_session
 from core_sdk.exceptions import (
     ConfigurationError,
     IntegrityViolationError,
@@ -300,3 +300,33 @@ def test_base_manager_session_outside_a_scope_is_a_clear_error() -> None:
     manager = BaseDataAccessManager("Depot", Depot)
     with pytest.raises(ConfigurationError, match="managed_session"):
         _ = manager.session
+
+
+async def test_setup_worker_hooks_run_on_worker_events(database: str) -> None:
+    from taskiq import TaskiqEvents
+
+    from core_sdk.db.session import close_db, get_current_session
+    from core_sdk.worker_setup import setup_worker
+
+    broker = build_broker(BaseAppSettings(ENV="test", DATABASE_URL=database))
+    setup_worker(
+        "coresvc.registry_config",
+        broker=broker,
+        settings=BaseAppSettings(ENV="test", DATABASE_URL=database),
+    )
+    setup_worker(
+        "coresvc.registry_config",
+        broker=broker,
+        settings=BaseAppSettings(ENV="test", DATABASE_URL=database),
+    )
+    assert len(broker.event_handlers[TaskiqEvents.WORKER_STARTUP]) == 1
+    await close_db()
+    await broker.startup()  # InMemoryBroker fires WORKER_STARTUP in-process
+    try:
+        async with managed_session() as session:
+            assert get_current_session() is session
+    finally:
+        await broker.shutdown()  # WORKER_SHUTDOWN closes the engine
+    with pytest.raises(ConfigurationError, match="not initialised"):
+        get_engine()
+    init_db(database)  # the session-scoped fixture's engine, back for later tests
