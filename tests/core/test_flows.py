@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -216,3 +217,10 @@ async def test_default_manager_model_through_the_broker(flow: AsyncBroker) -> No
         )
     assert caught.value.remote_type == "IntegrityViolationError"
     assert "Parcel: foreign-key constraint 'coretest_parcel_depot_id_fkey'" in caught.value.message
+
+
+async def test_many_concurrent_calls_each_get_their_own_result(flow: AsyncBroker) -> None:
+    broker = depots().broker
+    values = [f"{uuid.uuid4()}-{i}" for i in range(60)]
+    results = await asyncio.gather(*(broker.echo_str(v, _broker_timeout=20) for v in values))
+    assert results == values

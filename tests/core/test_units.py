@@ -8,11 +8,13 @@ import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import httpx
 import pytest
 from coresvc.managers import DepotManager
 from coresvc.models import Depot, DepotUpdate, Parcel
+from fastapi import Depends, FastAPI
 from sqlalchemy import event
 from taskiq import InMemoryBroker
 from taskiq.message import TaskiqMessage
@@ -24,7 +26,12 @@ from core_sdk.broker.result_backend import InMemoryJSONResultBackend, RedisJSONR
 from core_sdk.broker.setup import build_broker, set_broker
 from core_sdk.broker.stream import DAMRedisStreamBroker
 from core_sdk.config import BaseAppSettings
-from core_sdk.data_access import DataAccessManagerFactory, LocalDataAccessManager, Page
+from core_sdk.data_access import (
+    DataAccessManagerFactory,
+    LocalDataAccessManager,
+    Page,
+    get_dam_factory,
+)
 from core_sdk.data_access.base import BaseDataAccessManager
 from core_sdk.db.session import get_engine, init_db, managed_session
 from core_sdk.exceptions import (
@@ -330,3 +337,51 @@ async def test_setup_worker_hooks_run_on_worker_events(database: str) -> None:
     with pytest.raises(ConfigurationError, match="not initialised"):
         get_engine()
     init_db(database)  # the session-scoped fixture's engine, back for later tests
+
+
+class DepotsByCapacity(DepotManager):
+    cursor_column = "capacity"
+
+
+async def test_keyset_on_a_non_unique_cursor_column_breaks_ties_by_primary_key(
+    statements: list[str],
+) -> None:
+    manager = DepotsByCapacity("Depot", Depot)
+    city = f"ties-{uuid.uuid4().hex[:8]}"
+    made = [
+        await manager.create({"name": f"t{i}-{city}", "city": city, "capacity": i % 3})
+        for i in range(8)
+    ]
+    seen: list[Depot] = []
+    cursor = None
+    while True:
+        page = await manager.list(filters={"city": city}, cursor=cursor, limit=3)
+        seen.extend(page.items)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert [d.id for d in seen] == [
+        d.id for d in sorted(made, key=lambda d: (d.capacity, d.id.bytes))
+    ]
+    assert not any("OFFSET" in s.upper() for s in statements)
+
+
+async def test_get_dam_factory_works_as_a_fastapi_dependency(database: str) -> None:
+    app = FastAPI()
+
+    @app.get("/depots/{depot_id}")
+    async def read_depot(
+        depot_id: uuid.UUID, factory: Annotated[DataAccessManagerFactory, Depends(get_dam_factory)]
+    ) -> dict[str, str]:
+        depot = await factory.get_manager("Depot").get(depot_id)
+        return {"name": depot.name if depot else "missing"}
+
+    depot = (
+        await DataAccessManagerFactory()
+        .get_manager("Depot")
+        .create({"name": f"api-{uuid.uuid4().hex[:8]}"})
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get(f"/depots/{depot.id}")
+    assert response.status_code == 200 and response.json() == {"name": depot.name}
