@@ -187,7 +187,11 @@ class ServiceInspector:
             return None
         if not path.is_relative_to(self.registry.spec.search_root) or path.suffix != ".py":
             return None
-        return ir.AnnotationTarget(path, manager_cls.__qualname__, f"{info.model_name}Broker")
+        module = sys.modules.get(manager_cls.__module__)
+        package = getattr(module, "__package__", None) or None
+        return ir.AnnotationTarget(
+            path, package, manager_cls.__qualname__, f"{info.model_name}Broker"
+        )
 
     # --- operations -----------------------------------------------------------------------
 
@@ -289,10 +293,11 @@ class ServiceInspector:
                     "(write `X | None`)",
                     location,
                 )
-        kind = {
-            parameter.POSITIONAL_ONLY: ir.ParamKind.POSITIONAL_ONLY,
-            parameter.KEYWORD_ONLY: ir.ParamKind.KEYWORD_ONLY,
-        }.get(parameter.kind, ir.ParamKind.POSITIONAL_OR_KEYWORD)
+        kind = ir.ParamKind.POSITIONAL_OR_KEYWORD
+        if parameter.kind is parameter.POSITIONAL_ONLY:
+            kind = ir.ParamKind.POSITIONAL_ONLY
+        elif parameter.kind is parameter.KEYWORD_ONLY:
+            kind = ir.ParamKind.KEYWORD_ONLY
         return ir.Param(parameter.name, kind, annotation, default)
 
     # --- types ----------------------------------------------------------------------------

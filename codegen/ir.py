@@ -133,6 +133,7 @@ class AnnotationTarget:
     """A custom DAM class whose ``broker`` the annotation codemod narrows."""
 
     path: Path
+    package: str | None  # the defining module's package (for relative imports)
     qualname: str
     broker_class: str
 

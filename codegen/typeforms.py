@@ -22,7 +22,6 @@ from typing import Any, TypeVar
 
 from codegen import ir
 
-
 T = TypeVar("T")
 
 
