@@ -12,106 +12,25 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from codegen import ir
-from codegen.annotate import BrokerAnnotation, ModuleContext, annotate_source
 from codegen.config import Job, find_pyproject, jobs_from_pyproject
-from codegen.errors import CodegenError
-from codegen.inspection import OutputTarget, inspect_service
-from codegen.loading import loaded_registry, package_root, resolve_registry
-from codegen.output import FileUpdate, read_current
-from codegen.render import render_module
-from codegen.style import discover_style
+from codegen.errors import CodegenError, CodegenErrors
+from codegen.isolation import generate_isolated
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_ERROR = 0, 1, 2
-
-
-@dataclass(frozen=True)
-class Generation:
-    """Everything one service's run wants on disk, and what to tell the user."""
-
-    service: ir.Service
-    module: FileUpdate
-    annotations: tuple[FileUpdate, ...]
-
-    @property
-    def updates(self) -> tuple[FileUpdate, ...]:
-        return (self.module, *self.annotations)
-
-
-def _display(path: Path) -> str:
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.resolve().as_posix()
-
-
-def generate(job: Job) -> Generation:
-    """Load the service, render its module, compute the annotations; touches no file."""
-    spec = resolve_registry(job.registry, job.base)
-    if not job.output.parent.is_dir():
-        raise CodegenError(f"output directory {_display(job.output.parent)} does not exist")
-    _, output_module = package_root(job.output)
-    with loaded_registry(spec) as loaded:
-        service = inspect_service(loaded, OutputTarget(job.output, output_module))
-    text = render_module(service, discover_style(job.output))
-    module = FileUpdate(job.output, _display(job.output), read_current(job.output), text)
-    annotations = annotation_updates(service) if job.annotate else ()
-    return Generation(service, module, annotations)
-
-
-def annotation_updates(service: ir.Service) -> tuple[FileUpdate, ...]:
-    """The codemod's result for every DAM file with a custom manager class."""
-    by_path: dict[Path, list[ir.AnnotationTarget]] = {}
-    for model in service.models:
-        if model.annotation_target is not None:
-            by_path.setdefault(model.annotation_target.path, []).append(model.annotation_target)
-    updates = []
-    for path, targets in sorted(by_path.items()):
-        current = read_current(path)
-        if current is None:
-            raise CodegenError(f"{_display(path)} does not exist any more")
-        context = ModuleContext(
-            path=_display(path),
-            package=targets[0].package,
-            generated_module=service.output_module or "",
-            style=discover_style(path),
-        )
-        wanted = annotate_source(
-            current,
-            [BrokerAnnotation(t.qualname, t.broker_class) for t in targets],
-            context,
-        )
-        updates.append(FileUpdate(path, _display(path), current, wanted))
-    return tuple(updates)
-
-
-def _notes(service: ir.Service) -> list[str]:
-    notes = []
-    for model in service.models:
-        if model.skipped:
-            notes.append(
-                f"{model.name} ({model.manager_label}): not async, so not operations "
-                f"(skipped): {', '.join(model.skipped)}"
-            )
-    return notes + list(service.notes)
 
 
 def run(job: Job, *, check: bool, verbose: bool, out: TextIO, err: TextIO) -> int:
     if verbose:
         print(f"dam-codegen: loading {job.registry}", file=err)
-    generation = generate(job)
-    for note in _notes(generation.service):
+    generation = generate_isolated(job)
+    for note in generation.notes:
         print(f"note: {note}", file=err)
     if verbose:
-        for model in generation.service.models:
-            print(
-                f"  {model.name}: {len(model.operations)} operations ({model.manager_label})",
-                file=err,
-            )
+        for line in generation.summary:
+            print(f"  {line}", file=err)
     status = EXIT_OK
     for update in generation.updates:
         if not update.changed:
@@ -177,6 +96,14 @@ def _jobs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[Job
     return jobs_from_pyproject(pyproject, annotate=not args.no_annotate)
 
 
+def _report(error: CodegenError, err: TextIO) -> None:
+    """``path:line: error: message`` per error (compiler style), or ``dam-codegen: error: ...``."""
+    errors = error.errors if isinstance(error, CodegenErrors) else [error]
+    for each in errors:
+        prefix = f"{each.location}: error:" if each.location else "dam-codegen: error:"
+        print(f"{prefix} {each.message}", file=err)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -184,15 +111,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         jobs = _jobs(args, parser)
     except CodegenError as error:
-        print(f"dam-codegen: error: {error}", file=err)
+        _report(error, err)
         return EXIT_ERROR
     status = EXIT_OK
     for job in jobs:
         try:
             status = max(status, run(job, check=args.check, verbose=args.verbose, out=out, err=err))
         except CodegenError as error:
-            for line in str(error).splitlines():
-                print(f"{line}" if ":" in line.split(" ")[0] else f"error: {line}", file=err)
+            _report(error, err)
             status = EXIT_ERROR
     return status
 

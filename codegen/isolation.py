@@ -1,0 +1,125 @@
+"""Run one service's generation in a fresh interpreter.
+
+Loading a service imports its code: its modules, its SQLModel tables (registered in a
+process-wide metadata), its registrations. A fresh ``python -m codegen.isolation`` per service
+keeps services (and repeated runs in one process, as in tests) from seeing each other. The
+child receives the job and returns the result as JSON on stdin/stdout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codegen.config import Job
+from codegen.errors import CodegenError, CodegenErrors
+from codegen.ir import SourceLocation
+from codegen.output import FileUpdate
+
+
+@dataclass(frozen=True)
+class Generation:
+    """Everything one service's run wants on disk, and what to tell the user."""
+
+    updates: tuple[FileUpdate, ...]  # the generated module first, then annotated DAM files
+    notes: tuple[str, ...]  # always shown (skipped methods, dropped metadata)
+    summary: tuple[str, ...]  # shown with -v
+
+
+def _job_to_json(job: Job) -> dict[str, Any]:
+    return {
+        "registry": job.registry,
+        "output": str(job.output),
+        "base": str(job.base),
+        "annotate": job.annotate,
+        "cwd": str(Path.cwd()),
+    }
+
+
+def _generation_to_json(generation: Generation) -> dict[str, Any]:
+    return {
+        "updates": [
+            {
+                "path": str(update.path),
+                "display": update.display,
+                "current": update.current,
+                "wanted": update.wanted,
+            }
+            for update in generation.updates
+        ],
+        "notes": list(generation.notes),
+        "summary": list(generation.summary),
+    }
+
+
+def _generation_from_json(data: dict[str, Any]) -> Generation:
+    updates = tuple(
+        FileUpdate(Path(u["path"]), u["display"], u["current"], u["wanted"])
+        for u in data["updates"]
+    )
+    return Generation(updates, tuple(data["notes"]), tuple(data["summary"]))
+
+
+def generate_isolated(job: Job) -> Generation:
+    """:func:`codegen.pipeline.generate` in a child interpreter; its errors are raised here."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "codegen.isolation"],
+        input=json.dumps(_job_to_json(job)),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    try:
+        reply = json.loads(completed.stdout)
+    except json.JSONDecodeError:
+        raise CodegenError(
+            "internal error: the generator process failed"
+            f" (exit {completed.returncode}):\n{completed.stderr.strip()}"
+        ) from None
+    if "errors" in reply:
+        errors = [
+            CodegenError(e["message"], SourceLocation(e["path"], e["line"]) if e["path"] else None)
+            for e in reply["errors"]
+        ]
+        raise errors[0] if len(errors) == 1 else CodegenErrors(errors)
+    return _generation_from_json(reply)
+
+
+def _child() -> int:
+    import os
+
+    from codegen.pipeline import generate
+
+    data = json.loads(sys.stdin.read())
+    os.chdir(data["cwd"])
+    job = Job(data["registry"], Path(data["output"]), Path(data["base"]), data["annotate"])
+    reply: dict[str, Any]
+    try:
+        with contextlib.redirect_stdout(sys.stderr):  # user code may print
+            reply = _generation_to_json(generate(job))
+    except CodegenError as error:
+        errors = error.errors if isinstance(error, CodegenErrors) else [error]
+        reply = {"errors": [_error_to_json(e) for e in errors]}
+    except Exception:  # an internal bug: report it with its traceback
+        reply = {"errors": [_error_to_json(CodegenError(traceback.format_exc()))]}
+    sys.stdout.write(json.dumps(reply))
+    return 0
+
+
+def _error_to_json(error: CodegenError) -> dict[str, Any]:
+    location = error.location
+    return {
+        "message": error.message,
+        "path": location.path if location else None,
+        "line": location.line if location else 0,
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(_child())
