@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from codegen.config import Job, find_pyproject, jobs_from_pyproject
-from codegen.errors import CodegenError, CodegenErrors
+from codegen.errors import CodegenError, flatten
 from codegen.isolation import generate_isolated
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_ERROR = 0, 1, 2
@@ -98,7 +98,7 @@ def _jobs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[Job
 
 def _report(error: CodegenError, err: TextIO) -> None:
     """``path:line: error: message`` per error (compiler style), or ``dam-codegen: error: ...``."""
-    errors = error.errors if isinstance(error, CodegenErrors) else [error]
+    errors = flatten(error)
     for each in errors:
         prefix = f"{each.location}: error:" if each.location else "dam-codegen: error:"
         print(f"{prefix} {each.message}", file=err)

@@ -21,9 +21,15 @@ class CodegenErrors(CodegenError):
     """Several independent errors, reported together so one run shows all of them."""
 
     def __init__(self, errors: list[CodegenError]) -> None:
-        ordered = sorted(errors, key=lambda e: (e.location is None, e.location, e.message))
+        flat = [each for error in errors for each in flatten(error)]
+        ordered = sorted(flat, key=lambda e: (e.location is None, e.location, e.message))
         super().__init__("\n".join(str(error) for error in ordered))
         self.errors = ordered
 
     def __str__(self) -> str:
         return self.message
+
+
+def flatten(error: CodegenError) -> list[CodegenError]:
+    """The individual errors inside ``error``."""
+    return list(error.errors) if isinstance(error, CodegenErrors) else [error]

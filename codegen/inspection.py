@@ -242,7 +242,11 @@ class ServiceInspector:
         else:
             try:
                 returns = self._type(
-                    signature.return_annotation, namespace, substitutions, "the return type"
+                    signature.return_annotation,
+                    namespace,
+                    substitutions,
+                    "the return type",
+                    f"{where(None)}: {label}: the return type",
                 )
             except CodegenError as error:
                 errors.append(CodegenError(f"{label}: {error.message}", where(None)))
@@ -281,7 +285,9 @@ class ServiceInspector:
         if parameter.annotation is inspect.Parameter.empty:
             raise CodegenError(f"{what} has no type annotation", location)
         try:
-            annotation = self._type(parameter.annotation, namespace, substitutions, "its type")
+            annotation = self._type(
+                parameter.annotation, namespace, substitutions, "its type", f"{location}: {what}"
+            )
         except CodegenError as error:
             raise CodegenError(f"{what}: {error.message}", location) from None
         default: ir.Expr | None = None
@@ -308,14 +314,21 @@ class ServiceInspector:
         namespace: _Namespace,
         substitutions: list[dict[TypeVar, Any]],
         what: str,
+        origin: str,
     ) -> ir.Expr:
+        """The IR of one annotation; ``origin`` (``path:line: label``) prefixes its notes."""
         hint = self._evaluate(annotation, namespace, what)
         for mapping in substitutions:
             hint = substitute(hint, mapping)
+        seen = len(self.converter.notes)
         try:
             return self.converter.type_expr(hint)
         except UnsupportedType as exc:
             raise CodegenError(f"{what} cannot be typed faithfully: {exc}") from None
+        finally:
+            self.converter.notes[seen:] = [
+                f"{origin}: {_ADDRESS.sub('', note)}" for note in self.converter.notes[seen:]
+            ]
 
     def _evaluate(self, annotation: Any, namespace: _Namespace, what: str) -> Any:
         def probe() -> None: ...
@@ -426,6 +439,9 @@ class ServiceInspector:
                 else:
                     owners[name] = owner
                     where[name] = location
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
 def _screaming(name: str) -> str:

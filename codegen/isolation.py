@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from codegen.config import Job
-from codegen.errors import CodegenError, CodegenErrors
+from codegen.errors import CodegenError, CodegenErrors, flatten
 from codegen.ir import SourceLocation
 from codegen.output import FileUpdate
 
@@ -104,7 +104,7 @@ def _child() -> int:
         with contextlib.redirect_stdout(sys.stderr):  # user code may print
             reply = _generation_to_json(generate(job))
     except CodegenError as error:
-        errors = error.errors if isinstance(error, CodegenErrors) else [error]
+        errors = flatten(error)
         reply = {"errors": [_error_to_json(e) for e in errors]}
     except Exception:  # an internal bug: report it with its traceback
         reply = {"errors": [_error_to_json(CodegenError(traceback.format_exc()))]}

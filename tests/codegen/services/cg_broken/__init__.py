@@ -1,0 +1,1 @@
+"""A service with every inspection error (dam-codegen fixture; not type-checked)."""

@@ -1,0 +1,78 @@
+# ruff: noqa
+# mypy: ignore-errors
+# Every line marked "error:" below must be reported by dam-codegen with this file:line.
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Self, TypeVar
+
+from pydantic import BaseModel
+
+from core_sdk.data_access import LocalDataAccessManager
+
+if TYPE_CHECKING:
+    from .nowhere import Ghost
+
+T = TypeVar("T")
+
+
+def _make() -> type[BaseModel]:
+    class Local(BaseModel):
+        x: int
+
+    return Local
+
+
+Local = _make()
+
+
+class ThingManager(LocalDataAccessManager):
+    async def star(self, *ids: int) -> None:  # error: *ids is not supported
+        pass
+
+    async def keywords(self, **extra: int) -> None:  # error: **extra is not supported
+        pass
+
+    async def timeout(self, _broker_timeout: float) -> None:  # error: reserved
+        pass
+
+    async def untyped(self, value) -> None:  # error: has no type annotation
+        pass
+
+    async def no_return(self, value: int):  # error: the return type is not annotated
+        pass
+
+    async def typo(self, value: Strr) -> None:  # error: name 'Strr' is not defined
+        pass
+
+    async def ghost(self, value: Ghost) -> None:  # error: imported under TYPE_CHECKING but
+        pass
+
+    async def generic(self, value: T) -> T:  # error: type variable T
+        return value
+
+    async def bare(self, values: list) -> None:  # error: has no type arguments
+        pass
+
+    async def callback(self, fn: Callable[[int], int]) -> None:  # error: callables
+        pass
+
+    async def me(self) -> Self:  # error: Self cannot be expressed
+        return self
+
+    async def local(self) -> Local:  # error: is defined inside a function
+        return Local(x=1)
+
+    async def bad_default(self, value: int = None) -> None:  # error: the default is None
+        pass
+
+    async def kick(self) -> None:  # error: collides with the generated proxy's own 'kick'
+        pass
+
+    async def box_open(self) -> None:  # error: generated name _THING_BOX_OPEN
+        pass
+
+
+class BoxManager(LocalDataAccessManager):
+    async def open(self) -> None:
+        pass

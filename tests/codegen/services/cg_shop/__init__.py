@@ -1,0 +1,1 @@
+"""A test service exercising every type form the generator supports (dam-codegen fixture)."""
