@@ -8,7 +8,7 @@ worker through ``manager.broker.<method>(...)``, typed by the generated
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from decimal import Decimal
@@ -19,7 +19,7 @@ from core_sdk.broker.setup import get_broker
 from fastapi import Depends, FastAPI, HTTPException, status
 from pydantic import AwareDatetime, BaseModel
 
-from . import registry_config  # noqa: F401  (registers the models)
+from . import registry_config  # noqa: F401  # pyright: ignore[reportUnusedImport]
 from ._tasks import DataAccessManagerFactory
 from .models import ProductStatus
 from .schemas import (
@@ -38,7 +38,7 @@ OPERATION_TIMEOUT = 10.0
 
 
 @asynccontextmanager
-async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+async def lifespan(_: FastAPI) -> AsyncGenerator[None, None]:
     broker = get_broker()
     await broker.startup()
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from core_sdk.data_access import LocalDataAccessManager
@@ -36,11 +37,19 @@ from .schemas import (
     StockValuation,
 )
 
+if TYPE_CHECKING:
+    from ._tasks import ProductBroker, StockItemBroker
+
 
 class ProductManager(
     LocalDataAccessManager[Product, ProductCreate, ProductUpdate, ProductRead]
 ):
     """Catalogue operations."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def broker(self) -> ProductBroker: ...
 
     async def find_by_sku(self, sku: str) -> ProductRead | None:
         """The product with this SKU, or None."""
@@ -90,6 +99,11 @@ class StockManager(
 ):
     """Stock levels per warehouse and product."""
 
+    if TYPE_CHECKING:
+
+        @property
+        def broker(self) -> StockItemBroker: ...
+
     async def receive(self, delivery: Delivery) -> StockLevel:
         """Book a delivery in: adds ``delivery.quantity`` units to the stock item."""
         async with managed_session() as session:
@@ -129,7 +143,7 @@ class StockManager(
                 .with_for_update()
             )
             items = {item.product_id: item for item in result.scalars().all()}
-            shortages = []
+            shortages: list[Shortage] = []
             for product_id, requested in sorted(
                 wanted.items(), key=lambda kv: str(kv[0])
             ):
