@@ -26,14 +26,21 @@ class DAMRedisStreamBroker(RedisStreamBroker):
 
     taskiq acknowledges after the result is stored (``AcknowledgeType.WHEN_SAVED``), so a
     worker that dies mid-call leaves the entry pending for another worker to claim after
-    ``idle_timeout`` ms. Pending entries are reclaimed every ``idle_timeout / 2`` (at most every
+    ``idle_timeout`` ms. While a call runs, its worker refreshes the entry's claim every
+    ``idle_timeout / 3`` so a long call is not handed to a second live worker. Pending entries
+    are reclaimed every ``idle_timeout / 2`` (at most every
     5 s) instead of after every read, connection errors are retried with a back-off instead of
     ending the worker, and a stream entry without a ``data`` field is logged and deleted.
     """
 
+    #: a call still running after this many seconds stops protecting its entry from being
+    #: claimed by another worker (guards against an entry that is never acknowledged)
+    max_claim_refresh_seconds: float = 24 * 3600.0
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._client: Redis | None = None
+        self._tasks: set[asyncio.Future[Any]] = set()
 
     @property
     def client(self) -> Redis:
@@ -68,13 +75,43 @@ class DAMRedisStreamBroker(RedisStreamBroker):
             logger.warning(
                 "Deleting stream entry %r of %s: it has no 'data' field.", msg_id, stream_name
             )
-            self._pending_acks.add(asyncio.ensure_future(ack()))
+            self._background(ack())
             return None
-        return AckableMessage(data=data, ack=ack)
+        heartbeat = self._background(self._keep_claimed(stream_name, msg_id))
+
+        async def ack_and_stop() -> None:
+            heartbeat.cancel()
+            await ack()
+
+        return AckableMessage(data=data, ack=ack_and_stop)
+
+    def _background(self, awaitable: Awaitable[Any]) -> asyncio.Future[Any]:
+        future = asyncio.ensure_future(awaitable)
+        self._tasks.add(future)
+        future.add_done_callback(self._tasks.discard)
+        return future
+
+    async def _keep_claimed(self, stream_name: str, msg_id: Any) -> None:
+        """While this worker runs the call, reset the entry's idle time so that no other
+        worker claims it (a dead worker stops refreshing and the entry is claimed)."""
+        interval = max(self.idle_timeout / 3000.0, 0.05)
+        deadline = time.monotonic() + self.max_claim_refresh_seconds
+        while time.monotonic() < deadline:
+            await asyncio.sleep(interval)
+            try:
+                await self.client.xclaim(
+                    stream_name,
+                    self.consumer_group_name,
+                    self.consumer_name,
+                    min_idle_time=0,
+                    message_ids=[msg_id],
+                    justid=True,
+                )
+            except Exception as exc:  # best effort; retried at the next interval
+                logger.debug("Could not refresh the claim on %r: %s", msg_id, exc)
 
     async def listen(self) -> AsyncGenerator[AckableMessage, None]:
         """Read new entries (XREADGROUP) and, periodically, claim idle ones (XAUTOCLAIM)."""
-        self._pending_acks: set[asyncio.Future[None]] = set()
         claim_every = max(min(self.idle_timeout / 2000.0, 5.0), 0.05)
         next_claim = 0.0
         backoff = 0.1
@@ -122,5 +159,7 @@ class DAMRedisStreamBroker(RedisStreamBroker):
                 backoff = min(backoff * 2, 5.0)
 
     async def shutdown(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
         self._client = None
         await super().shutdown()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -71,16 +72,18 @@ def redis_settings(names: Any, database_url: str, **extra: object) -> BaseAppSet
     )
 
 
-@pytest.fixture(scope="session")
-async def worker_process(database: str, redis_names: Any) -> AsyncIterator[subprocess.Popen[bytes]]:
-    """A real ``taskiq worker coresvc.worker:broker`` process (stock CLI), killed at the end."""
+def spawn_worker(
+    database: str, redis_env: dict[str, str], **extra_env: str
+) -> subprocess.Popen[bytes]:
+    """Start ``taskiq worker coresvc.worker:broker`` (the stock CLI) in its own process group."""
     env = {
         **os.environ,
         "ENV": "dev",
         "DATABASE_URL": database,
-        **redis_names.env(),
+        **redis_env,
         "REDIS_XREAD_BLOCK_MS": "500",
         "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(CORE_DIR)]),
+        **extra_env,
     }
     log = tempfile.NamedTemporaryFile(prefix="core-worker-", suffix=".log", delete=False)  # noqa: SIM115
     taskiq = Path(sys.executable).with_name("taskiq")
@@ -92,18 +95,50 @@ async def worker_process(database: str, redis_names: Any) -> AsyncIterator[subpr
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    log.close()
     process.log_path = log.name  # type: ignore[attr-defined]
+    return process
+
+
+def stop_worker(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    """Stop the worker's whole process group (SIGKILL if it does not exit in time).
+
+    The grace period is short on purpose: the stock taskiq worker with a Redis stream broker
+    does not always exit on SIGTERM (seen with plain taskiq-redis too), and tests need no
+    graceful shutdown.
+    """
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+async def worker_process(database: str, redis_names: Any) -> AsyncIterator[subprocess.Popen[bytes]]:
+    """A real ``taskiq worker coresvc.worker:broker`` process (stock CLI), killed at the end."""
+    process = spawn_worker(database, redis_names.env())
     try:
         yield process
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
-        log.close()
+        stop_worker(process)
+
+
+async def wait_until_serving(broker: AsyncBroker, processes: list[subprocess.Popen[bytes]]) -> None:
+    for _ in range(60):
+        for process in processes:
+            if process.poll() is not None:
+                pytest.fail(f"worker exited early:\n{worker_log(process)}")
+        try:
+            await call_operation("Depot", "ping", [], {}, None, 1.0, broker=broker)
+            return
+        except OperationTimeoutError:
+            await asyncio.sleep(0.1)
+    pytest.fail("worker never answered:\n" + "\n".join(worker_log(p) for p in processes))
 
 
 def worker_log(process: subprocess.Popen[bytes]) -> str:
@@ -117,16 +152,7 @@ async def redis_broker(
     """Client-side Redis broker, returned once the worker answers."""
     broker = build_broker(redis_settings(redis_names, database))
     await broker.startup()
-    for _ in range(60):
-        if worker_process.poll() is not None:
-            pytest.fail(f"worker exited early:\n{worker_log(worker_process)}")
-        try:
-            await call_operation("Depot", "ping", [], {}, None, 1.0, broker=broker)
-            break
-        except OperationTimeoutError:
-            await asyncio.sleep(0.1)
-    else:
-        pytest.fail(f"worker never answered:\n{worker_log(worker_process)}")
+    await wait_until_serving(broker, [worker_process])
     yield broker
     await broker.shutdown()
 

@@ -4,7 +4,7 @@ import asyncio
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from core_sdk.data_access import LocalDataAccessManager
 from core_sdk.exceptions import NotFoundError
@@ -68,6 +68,12 @@ class DepotManager(LocalDataAccessManager[Depot, DepotCreate, DepotUpdate, Depot
     async def slow(self, seconds: float) -> str:
         await asyncio.sleep(seconds)
         return "done"
+
+    async def record_run(self, tag: str, seconds: float) -> str:
+        """Sleeps, then records one execution (a row with city == tag)."""
+        await asyncio.sleep(seconds)
+        await self.create({"name": f"{tag}-{uuid4().hex[:12]}", "city": tag})
+        return tag
 
     async def create_pair(self, first: str, second: str) -> list[Depot]:
         """Two inserts in one operation: a failure of the second must undo the first."""
