@@ -20,7 +20,7 @@ from fastapi import Depends, FastAPI, HTTPException, status
 from pydantic import AwareDatetime, BaseModel
 
 from . import registry_config  # noqa: F401  # pyright: ignore[reportUnusedImport]
-from ._tasks import DataAccessManagerFactory
+from ._tasks import DataAccessManagerFactory, get_dam_factory
 from .models import ProductStatus
 from .schemas import (
     Delivery,
@@ -50,12 +50,9 @@ async def lifespan(_: FastAPI) -> AsyncGenerator[None, None]:
 app = FastAPI(title="Warehouse example", lifespan=lifespan)
 
 
-def get_factory() -> DataAccessManagerFactory:
-    """The generated factory: ``get_manager("Product")`` returns a ProductManager."""
-    return DataAccessManagerFactory()
-
-
-Factory = Annotated[DataAccessManagerFactory, Depends(get_factory)]
+# The generated factory: ``factory.get_manager("Product")`` is typed as ProductManager,
+# so ``manager.broker.reprice(...)`` is checked against ProductManager.reprice.
+Factory = Annotated[DataAccessManagerFactory, Depends(get_dam_factory)]
 
 
 class RepriceRequest(BaseModel):
