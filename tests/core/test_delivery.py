@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
-from conftest import redis_settings, spawn_worker, stop_worker, wait_until_serving
+from core_helpers import redis_settings, spawn_worker, stop_worker, wait_until_serving
 from taskiq import AsyncBroker
 
 from core_sdk.broker.client import call_operation
