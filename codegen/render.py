@@ -196,17 +196,20 @@ class ModuleWriter:
         width = max(self.layout.width - indent, 20)
         lines: list[str] = []
         for paragraph in text.split("\n\n"):
-            if lines:
-                lines.append("")
-            lines += textwrap.wrap(
-                paragraph, width=width, break_long_words=False, break_on_hyphens=False
-            )
-        first = textwrap.wrap(
-            lines[0], width=width - 3, break_long_words=False, break_on_hyphens=False
-        )
-        lines[:1] = first[:1] + ([" ".join(first[1:])] if first[1:] else [])
-        body = [f'{pad}"""{lines[0]}', *(f"{pad}{line}" if line else "" for line in lines[1:])]
+            opening = "" if lines else '"""'
+            wrapped = _wrap(paragraph, width, opening)
+            if not lines and len(wrapped) == 1 and "\n\n" not in text:
+                # ruff joins one line of text with its closing quotes: keep two lines
+                wrapped = _wrap(paragraph, len(wrapped[0]) - 1, opening)
+            lines += [*([""] if lines else []), *wrapped]
+        body = [f"{pad}{line}" if line else "" for line in lines]
         return "\n".join([*body, f'{pad}"""'])
+
+
+def _wrap(text: str, width: int, opening: str) -> list[str]:
+    return textwrap.wrap(
+        text, width=width, initial_indent=opening, break_long_words=False, break_on_hyphens=False
+    )
 
 
 def _all_key(name: str) -> tuple[int, str]:
