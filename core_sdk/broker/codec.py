@@ -63,10 +63,10 @@ def _validating_type(tp: Any) -> Any:
         return Annotated[tp, PlainValidator(functools.partial(_validate_table, tp))]
     generic = getattr(tp, "__pydantic_generic_metadata__", None)
     if generic and generic.get("origin") is not None and generic.get("args"):
-        args = tuple(_validating_type(arg) for arg in generic["args"])
+        args: tuple[Any, ...] = tuple(_validating_type(arg) for arg in generic["args"])
         if args == tuple(generic["args"]):
             return tp
-        return generic["origin"][args if len(args) > 1 else args[0]]
+        return generic["origin"][args[0] if len(args) == 1 else args]
     origin = typing.get_origin(tp)
     if origin is None or origin is Literal:
         return tp

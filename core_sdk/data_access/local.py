@@ -8,7 +8,7 @@ import builtins
 import json
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from uuid import UUID
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -34,7 +34,7 @@ MAX_PAGE_SIZE = 1000
 
 
 @lru_cache(maxsize=1024)
-def _field_adapter(model_cls: type[Any], field: str) -> TypeAdapter[Any]:
+def _field_adapter(model_cls: Any, field: str) -> TypeAdapter[Any]:
     info = model_cls.model_fields[field]
     return TypeAdapter(info.annotation)
 
@@ -73,7 +73,7 @@ class LocalDataAccessManager(BaseDataAccessManager[ModelT, CreateT, UpdateT, Rea
         if value is None or field not in self.model_cls.model_fields:
             return value
         try:
-            return _field_adapter(self.model_cls, field).validate_python(value)
+            return _field_adapter(cast(Any, self.model_cls), field).validate_python(value)
         except ValidationError as exc:
             raise InvalidQueryError(
                 f"{self.model_name}.{what}: invalid value for {field!r}: {exc.errors()[0]['msg']}"
@@ -114,7 +114,9 @@ class LocalDataAccessManager(BaseDataAccessManager[ModelT, CreateT, UpdateT, Rea
         pk = self._primary_key()
         names = [self.cursor_column] if self.cursor_column == pk else [self.cursor_column, pk]
         payload = [
-            _field_adapter(self.model_cls, name).dump_python(getattr(row, name), mode="json")
+            _field_adapter(cast(Any, self.model_cls), name).dump_python(
+                getattr(row, name), mode="json"
+            )
             for name in names
         ]
         return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")

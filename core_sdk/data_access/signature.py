@@ -135,11 +135,11 @@ def substitute(hint: Any, substitutions: dict[TypeVar, Any]) -> Any:
         return substitutions.get(hint, hint)
     generic = getattr(hint, "__pydantic_generic_metadata__", None)
     if isinstance(generic, dict) and generic.get("origin") is not None and generic.get("args"):
-        old_args = tuple(generic["args"])
-        new_args = tuple(substitute(arg, substitutions) for arg in old_args)
+        old_args: tuple[Any, ...] = tuple(generic["args"])
+        new_args: tuple[Any, ...] = tuple(substitute(arg, substitutions) for arg in old_args)
         if new_args == old_args:
             return hint
-        return generic["origin"][new_args if len(new_args) > 1 else new_args[0]]
+        return generic["origin"][new_args[0] if len(new_args) == 1 else new_args]
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if origin is None or not args or origin is typing.Literal:
