@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from codegen import ir
 from codegen.errors import CodegenError, CodegenErrors
-from codegen.loading import LoadedRegistry, _display
+from codegen.loading import LoadedRegistry, display_path
 from codegen.sources import ModuleSource, read_module_source
 from codegen.typeforms import TypeConverter, UnsupportedType
 from core_sdk.data_access import LocalDataAccessManager, TypedBrokerProxy
@@ -207,7 +207,7 @@ class ServiceInspector:
         qualname = function.__qualname__
         located = source.functions.get(qualname) if source else None
         location = ir.SourceLocation(
-            _display(source.path) if source else function.__module__,
+            display_path(source.path) if source else function.__module__,
             located.line if located else function.__code__.co_firstlineno,
         )
 

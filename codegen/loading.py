@@ -11,6 +11,7 @@ and the model registry afterwards, so several services can be generated in one p
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import traceback
 from collections.abc import Iterator
@@ -103,7 +104,7 @@ def loaded_registry(spec: RegistrySpec) -> Iterator[LoadedRegistry]:
         frame = _user_frame(traceback.extract_stack()[:-1], spec.search_root)
         if frame is not None and frame.lineno is not None:
             registered_at.setdefault(
-                info.model_name, SourceLocation(_display(frame.filename), frame.lineno)
+                info.model_name, SourceLocation(display_path(frame.filename), frame.lineno)
             )
         result: ModelInfo = original_register.__func__(cls, info)
         return result
@@ -126,7 +127,7 @@ def loaded_registry(spec: RegistrySpec) -> Iterator[LoadedRegistry]:
             raise CodegenError(
                 f"{spec.module} registers no model (expected ModelRegistry.register_local(...) "
                 "calls when the module is imported)",
-                SourceLocation(_display(file), 1),
+                SourceLocation(display_path(file), 1),
             )
         yield LoadedRegistry(spec, file, models, registered_at)
     finally:
@@ -142,19 +143,19 @@ def _import_error(spec: RegistrySpec, exc: BaseException) -> CodegenError:
     frames = traceback.extract_tb(exc.__traceback__)
     frame = _user_frame(frames, spec.search_root)
     if isinstance(exc, SyntaxError) and exc.filename and exc.lineno:
-        location = SourceLocation(_display(exc.filename), exc.lineno)
+        location = SourceLocation(display_path(exc.filename), exc.lineno)
     elif frame is not None and frame.lineno is not None:
-        location = SourceLocation(_display(frame.filename), frame.lineno)
+        location = SourceLocation(display_path(frame.filename), frame.lineno)
     else:
         location = None
     detail = str(exc) if not isinstance(exc, SyntaxError) else exc.msg
     return CodegenError(f"importing {spec.module} failed: {type(exc).__name__}: {detail}", location)
 
 
-def _display(filename: str | Path) -> str:
-    """A path for messages: relative to the working directory when inside it."""
+def display_path(filename: str | Path) -> str:
+    """A path for messages: relative to the working directory (``..`` allowed)."""
     path = Path(filename).resolve()
     try:
-        return path.relative_to(Path.cwd()).as_posix()
-    except ValueError:
+        return Path(os.path.relpath(path, Path.cwd().resolve())).as_posix()
+    except ValueError:  # another drive
         return path.as_posix()

@@ -13,17 +13,10 @@ from codegen.config import Job
 from codegen.errors import CodegenError
 from codegen.inspection import OutputTarget, inspect_service
 from codegen.isolation import Generation
-from codegen.loading import loaded_registry, package_root, resolve_registry
+from codegen.loading import display_path, loaded_registry, package_root, resolve_registry
 from codegen.output import FileUpdate, read_current
 from codegen.render import render_module
 from codegen.style import discover_style
-
-
-def _display(path: Path) -> str:
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.resolve().as_posix()
 
 
 def generate(job: Job) -> Generation:
@@ -34,12 +27,12 @@ def generate(job: Job) -> Generation:
     """
     spec = resolve_registry(job.registry, job.base)
     if not job.output.parent.is_dir():
-        raise CodegenError(f"output directory {_display(job.output.parent)} does not exist")
+        raise CodegenError(f"output directory {display_path(job.output.parent)} does not exist")
     _, output_module = package_root(job.output)
     with loaded_registry(spec) as loaded:
         service = inspect_service(loaded, OutputTarget(job.output, output_module))
     text = render_module(service, discover_style(job.output))
-    module = FileUpdate(job.output, _display(job.output), read_current(job.output), text)
+    module = FileUpdate(job.output, display_path(job.output), read_current(job.output), text)
     annotations = annotation_updates(service) if job.annotate else ()
     summary = tuple(
         f"{model.name}: {len(model.operations)} operations ({model.manager_label})"
@@ -58,9 +51,9 @@ def annotation_updates(service: ir.Service) -> tuple[FileUpdate, ...]:
     for path, targets in sorted(by_path.items()):
         current = read_current(path)
         if current is None:
-            raise CodegenError(f"{_display(path)} does not exist any more")
+            raise CodegenError(f"{display_path(path)} does not exist any more")
         context = ModuleContext(
-            path=_display(path),
+            path=display_path(path),
             package=targets[0].package,
             generated_module=service.output_module or "",
             style=discover_style(path),
@@ -70,7 +63,7 @@ def annotation_updates(service: ir.Service) -> tuple[FileUpdate, ...]:
             [BrokerAnnotation(t.qualname, t.broker_class) for t in targets],
             context,
         )
-        updates.append(FileUpdate(path, _display(path), current, wanted))
+        updates.append(FileUpdate(path, display_path(path), current, wanted))
     return tuple(updates)
 
 

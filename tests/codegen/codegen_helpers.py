@@ -29,9 +29,6 @@ line-length = {line_length}
 
 [tool.ruff.lint]
 select = ["E", "F", "W", "I", "B", "UP", "SIM", "RUF"]
-
-[tool.ruff.lint.isort]
-known-third-party = ["core_sdk"]
 """
 
 

@@ -69,10 +69,10 @@ class ThingManager(LocalDataAccessManager):
     async def kick(self) -> None:  # error: collides with the generated proxy's own 'kick'
         pass
 
-    async def box_open(self) -> None:  # error: generated name _THING_BOX_OPEN
+    async def box_open(self) -> None:
         pass
 
 
 class BoxManager(LocalDataAccessManager):
-    async def open(self) -> None:
+    async def open(self) -> None:  # error: generated name _THING_BOX_OPEN
         pass

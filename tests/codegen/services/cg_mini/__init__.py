@@ -1,0 +1,1 @@
+"""A small service with a sub-package and relative imports (dam-codegen fixture)."""

@@ -1,0 +1,99 @@
+"""Every error the generator reports names the file and line and says why (exit code 2)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from codegen_helpers import SERVICES, run_cli
+
+ERROR_LINE = re.compile(r"^(?P<path>[^:\s]+\.py):(?P<line>\d+): error: (?P<message>.*)$")
+
+
+def _errors(stderr: str) -> list[tuple[str, int, str]]:
+    found = []
+    for line in stderr.splitlines():
+        match = ERROR_LINE.match(line)
+        if match:
+            found.append((match["path"], int(match["line"]), match["message"]))
+    return found
+
+
+def _marked(path: Path) -> list[tuple[int, str]]:
+    """(line, expected text) for each ``# error: text`` comment in a fixture file."""
+    marks = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if "  # error: " in line:
+            marks.append((number, line.split("  # error: ", 1)[1].strip()))
+    return marks
+
+
+@pytest.fixture(scope="module")
+def broken_run(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, int, str]]:
+    from codegen_helpers import make_service_root
+
+    root = make_service_root(tmp_path_factory.mktemp("broken"), ["cg_broken"])
+    result = run_cli(["cg_broken/registry_config.py", "-o", "cg_broken/_tasks.py"], cwd=root)
+    assert result.returncode == 2
+    assert not (root / "cg_broken" / "_tasks.py").exists()
+    return _errors(result.stderr)
+
+
+MARKS = _marked(SERVICES / "cg_broken" / "managers.py")
+
+
+@pytest.mark.parametrize(("line", "text"), MARKS, ids=[f"line{line}" for line, _ in MARKS])
+def test_each_error_is_reported_at_its_line(
+    broken_run: list[tuple[str, int, str]], line: int, text: str
+) -> None:
+    at_line = [message for path, number, message in broken_run if number == line]
+    assert all(path == "cg_broken/managers.py" for path, _, _ in broken_run)
+    assert any(text in message for message in at_line), (line, text, at_line)
+
+
+def test_errors_say_why(broken_run: list[tuple[str, int, str]]) -> None:
+    messages = {line: message for _, line, message in broken_run}
+    assert "take a list or dict parameter instead" in messages[30]
+    assert "(not imported, not even under TYPE_CHECKING)" in messages[45]
+    assert "No module named 'cg_broken.nowhere'" in messages[48]
+    assert "rename the model or the method" in messages[77]
+    assert len(broken_run) == len(MARKS) + 1  # ``generic`` fails for its parameter and return
+
+
+def test_an_exception_while_importing_the_registry(service_root: Callable[..., Path]) -> None:
+    root = service_root("cg_importfail")
+    result = run_cli(
+        ["cg_importfail/registry_config.py", "-o", "cg_importfail/_tasks.py"], cwd=root
+    )
+    assert result.returncode == 2
+    assert _errors(result.stderr) == [
+        (
+            "cg_importfail/registry_config.py",
+            5,
+            "importing cg_importfail.registry_config failed: RuntimeError: the registry cannot "
+            "be configured",
+        )
+    ]
+
+
+def test_a_registry_that_registers_nothing(service_root: Callable[..., Path]) -> None:
+    root = service_root("cg_empty")
+    result = run_cli(["cg_empty/registry_config.py", "-o", "cg_empty/_tasks.py"], cwd=root)
+    assert result.returncode == 2
+    [(path, line, message)] = _errors(result.stderr)
+    assert (path, line) == ("cg_empty/registry_config.py", 1)
+    assert "registers no model" in message
+
+
+def test_a_syntax_error_in_the_service(service_root: Callable[..., Path]) -> None:
+    root = service_root("cg_mini")
+    models = root / "cg_mini" / "domain" / "models.py"
+    models.write_text(models.read_text() + "\ndef broken(:\n")
+    result = run_cli(["cg_mini/registry_config.py", "-o", "cg_mini/_tasks.py"], cwd=root)
+    assert result.returncode == 2
+    [(path, line, message)] = _errors(result.stderr)
+    assert path == "cg_mini/domain/models.py"
+    assert line == len(models.read_text().splitlines())
+    assert "SyntaxError" in message
