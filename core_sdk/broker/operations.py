@@ -219,8 +219,8 @@ async def run_dam_operation(
         raise VersionSkewError(
             f"Refused {info.model_name}.{method_name}: the caller's stub was generated for "
             f"signature fingerprint {fingerprint}, but the worker's live method has fingerprint "
-            f"{op.fingerprint}. Regenerate the stubs with dam-codegen and redeploy the caller "
-            "and the worker from the same code."
+            f"{op.fingerprint}; regenerate the stubs with dam-codegen and deploy the caller and "
+            "the worker from the same code."
         )
     args, kwargs = bind_arguments(op, serialized_args, serialized_kwargs)
     async with managed_session():
