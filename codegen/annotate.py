@@ -97,6 +97,10 @@ def _broker_property(module: cst.Module, broker_class: str) -> cst.FunctionDef:
     return function
 
 
+def _starts_with_blank(lines: Sequence[cst.EmptyLine]) -> bool:
+    return bool(lines) and lines[0].comment is None
+
+
 def _is_docstring(statement: cst.BaseStatement) -> bool:
     return (
         isinstance(statement, cst.SimpleStatementLine)
@@ -213,8 +217,9 @@ class _ClassAnnotator(cst.CSTTransformer):
             body=cst.IndentedBlock(body=[prop]),
             leading_lines=[cst.EmptyLine(indent=False)] if at else [],
         )
-        if at < len(body) and not _leading(body[at]):
-            body[at] = body[at].with_changes(leading_lines=[cst.EmptyLine(indent=False)])
+        if at < len(body) and not _starts_with_blank(_leading(body[at])):
+            blank = cst.EmptyLine(indent=False)
+            body[at] = body[at].with_changes(leading_lines=[blank, *_leading(body[at])])
         body.insert(at, guard)
         return body
 
