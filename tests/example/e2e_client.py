@@ -169,6 +169,16 @@ async def http_calls(tag: str) -> None:
         assert response.status_code == 404
         ok("GET /products/by-sku/{sku} -> 404 for None")
 
+        response = await client.post("/warehouses", json={"code": f"H{tag}", "name": "Again"})
+        assert response.status_code == 409, response.text
+        assert response.json()["error"] == "IntegrityViolationError"
+        response = await client.post(
+            f"/products/{uuid.uuid4()}/price",
+            json={"unit_price": "1.00", "effective_at": "2026-03-02T08:00:00+00:00"},
+        )
+        assert response.status_code == 404, response.text
+        ok("remote IntegrityViolationError -> 409, NotFoundError -> 404")
+
 
 async def run() -> None:
     settings = get_settings()

@@ -16,7 +16,9 @@ from typing import Annotated
 from uuid import UUID
 
 from core_sdk.broker.setup import get_broker
-from fastapi import Depends, FastAPI, HTTPException, status
+from core_sdk.exceptions import OperationTimeoutError, RemoteOperationError
+from fastapi import Depends, FastAPI, HTTPException, Request, status
+from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel
 
 from . import registry_config  # noqa: F401  # pyright: ignore[reportUnusedImport]
@@ -48,6 +50,26 @@ async def lifespan(_: FastAPI) -> AsyncGenerator[None, None]:
 
 
 app = FastAPI(title="Warehouse example", lifespan=lifespan)
+
+# Remote exceptions arrive as RemoteOperationError carrying the remote class name.
+REMOTE_STATUS = {
+    "NotFoundError": status.HTTP_404_NOT_FOUND,
+    "IntegrityViolationError": status.HTTP_409_CONFLICT,
+    "ValueError": 422,
+}
+
+
+@app.exception_handler(RemoteOperationError)
+async def remote_error(_: Request, exc: RemoteOperationError) -> JSONResponse:
+    code = REMOTE_STATUS.get(exc.remote_type, status.HTTP_500_INTERNAL_SERVER_ERROR)
+    return JSONResponse({"detail": exc.message, "error": exc.remote_type}, code)
+
+
+@app.exception_handler(OperationTimeoutError)
+async def timeout_error(_: Request, exc: OperationTimeoutError) -> JSONResponse:
+    return JSONResponse(
+        {"detail": str(exc), "task_id": exc.task_id}, status.HTTP_504_GATEWAY_TIMEOUT
+    )
 
 
 # The generated factory: ``factory.get_manager("Product")`` is typed as ProductManager,
