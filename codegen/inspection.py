@@ -80,13 +80,27 @@ def registration_substitutions(info: ModelInfo) -> dict[TypeVar, Any]:
     }
 
 
-def _type_arguments_for_default(info: ModelInfo) -> tuple[Any, ...]:
-    """``LocalDataAccessManager[...]`` arguments: a missing schema is the type variable's bound."""
-    values = (info.model_cls, info.create_schema_cls, info.update_schema_cls, info.read_schema_cls)
-    return tuple(
-        value if value is not None else var.__bound__
-        for var, value in zip((ModelT, CreateT, UpdateT, ReadT), values, strict=True)
-    )
+def view_type_arguments(info: ModelInfo) -> tuple[Any, ...]:
+    """Type arguments of a generic manager class for this registration.
+
+    ``LocalDataAccessManager`` (or a generic custom manager) gets the registered model and
+    schemas; a schema that is not registered becomes the type variable's bound (a type
+    argument must satisfy it).
+    """
+    registered = {
+        ModelT: info.model_cls,
+        CreateT: info.create_schema_cls,
+        UpdateT: info.update_schema_cls,
+        ReadT: info.read_schema_cls,
+    }
+    substitutions = generic_substitutions(info.manager_cls)
+    own: dict[TypeVar, Any] = {}
+    for base_var, value in registered.items():
+        target = substitutions.get(base_var, base_var)
+        if isinstance(target, TypeVar) and value is not None:
+            own.setdefault(target, value)
+    parameters: tuple[TypeVar, ...] = getattr(info.manager_cls, "__parameters__", ())
+    return tuple(own.get(var, var.__bound__) for var in parameters)
 
 
 @dataclass
@@ -136,10 +150,11 @@ class ServiceInspector:
                 )
             except CodegenError as error:
                 self.errors.append(error)
-        default_manager = None
-        if manager_cls is LocalDataAccessManager:
-            default_manager = self._default_manager(info)
-            manager = ir.Name(ir.Symbol("", default_manager.class_name))
+        target = self._annotation_target(info)
+        view = None if target is not None else self._manager_view(info)
+        manager: ir.Name
+        if view is not None:
+            manager = ir.Name(ir.Symbol("", view.class_name))
         else:
             manager = self._name(self.converter.symbol_name, manager_cls, info)
         return ir.Model(
@@ -148,19 +163,27 @@ class ServiceInspector:
             kicker_class=f"{info.model_name}Kicker",
             manager=manager,
             manager_label=manager_cls.__name__,
-            default_manager=default_manager,
+            manager_view=view,
             operations=tuple(operations),
             skipped=tuple(skipped_methods(manager_cls)),
-            annotation_target=self._annotation_target(info),
+            annotation_target=target,
         )
 
-    def _default_manager(self, info: ModelInfo) -> ir.DefaultManager:
-        arguments = tuple(
-            self._name(self.converter.type_expr, value, info)
-            for value in _type_arguments_for_default(info)
-        )
-        base = self.converter.symbol_name(LocalDataAccessManager)
-        return ir.DefaultManager(f"{info.model_name}Manager", ir.Subscript(base, arguments))
+    def _manager_view(self, info: ModelInfo) -> ir.ManagerView:
+        """A typing-only subclass for a manager the codemod cannot annotate.
+
+        The default ``LocalDataAccessManager``, a generic manager, one shared by several
+        models or one from another package: ``get_manager()`` returns this view, whose
+        ``broker`` is typed as the model's proxy.
+        """
+        name: ir.Name = self._name(self.converter.symbol_name, info.manager_cls, info)
+        base: ir.Expr = name
+        arguments = view_type_arguments(info)
+        if arguments:
+            rendered = tuple(self._name(self.converter.type_expr, a, info) for a in arguments)
+            base = ir.Subscript(name, rendered)
+        is_default = info.manager_cls is LocalDataAccessManager
+        return ir.ManagerView(f"{info.model_name}Manager", base, is_default)
 
     def _name(self, convert: Callable[[Any], Any], value: Any, info: ModelInfo) -> Any:
         try:
@@ -408,8 +431,8 @@ class ServiceInspector:
         for model in models:
             registered = self.registry.registered_at.get(model.name)
             names = [model.broker_class, model.kicker_class]
-            if model.default_manager is not None:
-                names.append(model.default_manager.class_name)
+            if model.manager_view is not None:
+                names.append(model.manager_view.class_name)
             candidates = [(name, f"model {model.name!r}", registered) for name in names]
             candidates += [
                 (op.constant, f"operation {model.name}.{op.name}", op.location)

@@ -121,11 +121,16 @@ class Operation:
 
 
 @dataclass(frozen=True)
-class DefaultManager:
-    """A typing-visible ``<Model>Manager(LocalDataAccessManager[...])`` for the default manager."""
+class ManagerView:
+    """``class <Model>Manager(<manager class>[...])`` whose ``broker`` is typed.
+
+    Generated for managers the codemod does not edit (the default ``LocalDataAccessManager``,
+    generic or shared managers); ``get_manager("<Model>")`` is typed as returning it.
+    """
 
     class_name: str
-    base: Subscript
+    base: Expr
+    default: bool  # the base is LocalDataAccessManager
 
 
 @dataclass(frozen=True)
@@ -147,7 +152,7 @@ class Model:
     kicker_class: str
     manager: Name  # what ``get_manager("<name>")`` returns
     manager_label: str  # the DAM class, for docstrings
-    default_manager: DefaultManager | None
+    manager_view: ManagerView | None
     operations: tuple[Operation, ...]
     skipped: tuple[str, ...]  # public non-async methods, reported once
     annotation_target: AnnotationTarget | None

@@ -245,8 +245,8 @@ def _used_symbols(service: ir.Service) -> set[ir.Symbol]:
     used: set[ir.Symbol] = set()
     for model in service.models:
         used.update(symbols_in(model.manager))
-        if model.default_manager is not None:
-            used.update(symbols_in(model.default_manager.base))
+        if model.manager_view is not None:
+            used.update(symbols_in(model.manager_view.base))
         for op in model.operations:
             used.update(symbols_in(op.returns))
             for param in op.params:
@@ -260,8 +260,8 @@ def generated_names(service: ir.Service) -> list[str]:
     names = ["DataAccessManagerFactory", "MANIFEST", "get_dam_factory"]
     for model in service.models:
         names += [model.broker_class, model.kicker_class]
-        if model.default_manager is not None:
-            names.append(model.default_manager.class_name)
+        if model.manager_view is not None:
+            names.append(model.manager_view.class_name)
     return names
 
 
@@ -281,7 +281,7 @@ def render_module(service: ir.Service, style: CodeStyle) -> str:
     ]
     if has_operations:
         fixed += [TASK_HANDLE, OPERATION]
-    if any(model.default_manager for model in service.models):
+    if any(model.manager_view for model in service.models):
         fixed.append(TYPE_CHECKING)
     public = generated_names(service)
     defined = [*public, "__all__"]

@@ -181,3 +181,16 @@ print("ok")
         check=False,
     )
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_a_generic_custom_manager_gets_a_typed_view(tmp_path: Path) -> None:
+    """A manager the codemod cannot annotate (generic) is typed through a generated view."""
+    root = make_service_root(tmp_path, ["cg_mini"])
+    generate(root, "cg_mini")
+    text = (root / "cg_mini" / "_tasks.py").read_text()
+    assert "class WidgetManager(TrackedManager[Widget, BaseModel, BaseModel, BaseModel]):" in text
+    assert "-> Widget | None:" in text  # TrackedManager.touch, ModelT substituted
+    assert 'def get_manager(self, model_name: Literal["Widget"]) -> WidgetManager: ...' in text
+    assert 'def get_manager(self, model_name: Literal["Gadget"]) -> GadgetManager: ...' in text
+    managers = (root / "cg_mini" / "domain" / "managers.py").read_text()
+    assert managers.count("def broker(self)") == 1  # GadgetManager only
