@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from codegen import ir
-from codegen.layout import Bracketed, Layout, Text
+from codegen.layout import Bracketed, Doc, Layout, Text
+from codegen.layout import Union as LayoutUnion
 from codegen.style import CodeStyle, Section
 from codegen.typeforms import string_literal
 
@@ -56,11 +57,13 @@ class ImportPlan:
                 return f"({', '.join(self.spell(item) for item in items)})"
         raise TypeError(f"not an expression: {expr!r}")  # pragma: no cover
 
-    def doc(self, expr: ir.Expr, head: str = "", tail: str = "") -> Text | Bracketed:
-        """The expression as a layout document (subscripts may be split over lines)."""
+    def doc(self, expr: ir.Expr, head: str = "", tail: str = "") -> Doc:
+        """The expression as a layout document (subscripts and unions may be split)."""
         if isinstance(expr, ir.Subscript) and expr.args:
             items = tuple(self.doc(arg) for arg in expr.args)
             return Bracketed(head + self.spell(expr.base), "[", items, "]", tail)
+        if isinstance(expr, ir.Union):
+            return LayoutUnion(tuple(self.doc(member) for member in expr.members), head, tail)
         return Text(head + self.spell(expr) + tail)
 
 

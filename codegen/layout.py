@@ -13,7 +13,8 @@ shapes:
   (except a single call argument or subscript item, which is split recursively instead);
 * a signature that does not fit splits its parameters first (a lone parameter gets a trailing
   comma), then its return annotation;
-* a head that is itself too long (``Operation[<long type>](``) is split before the arguments.
+* a head that is itself too long (``Operation[<long type>](``) is split before the arguments;
+* a union that does not fit breaks before each ``|`` (a return annotation is parenthesized).
 
 ``tests/codegen/test_layout.py`` checks these rules against the real ``ruff format``.
 """
@@ -60,7 +61,19 @@ class Bracketed:
         return f"{head}{self.open}{inner}{self.close}{self.tail}"
 
 
-Doc = Text | Bracketed
+@dataclass(frozen=True)
+class Union:
+    """``head`` + members joined by `` | `` + ``tail``; split before each ``|`` when too long."""
+
+    members: tuple[Doc, ...]
+    head: str = ""
+    tail: str = ""
+
+    def flat(self) -> str:
+        return self.head + " | ".join(member.flat() for member in self.members) + self.tail
+
+
+Doc = Text | Bracketed | Union
 
 
 @dataclass(frozen=True)
@@ -75,13 +88,21 @@ class Layout:
     def lines(self, doc: Doc, indent: str = "", prefix: str = "", suffix: str = "") -> list[str]:
         """``prefix`` + ``doc`` + ``suffix`` at ``indent``, split over as many lines as needed."""
         flat = f"{indent}{prefix}{doc.flat()}{suffix}"
-        if self.fits(flat) or isinstance(doc, Text) or not doc.items:
+        if self.fits(flat) or isinstance(doc, Text):
+            return [flat]
+        if isinstance(doc, Union):
+            first = f"{indent}{prefix}{doc.head}{doc.members[0].flat()}"
+            others = [f"{indent}| {member.flat()}" for member in doc.members[1:]]
+            split = [first, *others]
+            split[-1] += f"{doc.tail}{suffix}"
+            return split
+        if not doc.items:
             return [flat]
         head = doc.head if isinstance(doc.head, str) else doc.head.flat()
         opening = f"{indent}{prefix}{head}{doc.open}"
         if not self.fits(opening) and isinstance(doc.head, Bracketed):
-            *head_lines, last = self.lines(doc.head, indent, prefix, doc.open)
-            rest = replace(doc, head=last[len(indent) : len(last) - len(doc.open)])
+            *head_lines, head_end = self.lines(doc.head, indent, prefix, doc.open)
+            rest = replace(doc, head=head_end[len(indent) : len(head_end) - len(doc.open)])
             return [*head_lines, *self.lines(rest, indent, suffix=suffix)]
         closing = f"{indent}{doc.close}{doc.tail}{suffix}"
         return [opening, *self._contents(doc, indent + INDENT), closing]
@@ -114,6 +135,10 @@ class Layout:
             body = [hugged]
         else:
             body = [line for param in params for line in self.lines(param, inner, suffix=",")]
+        closing = f"{indent}) -> {returns.flat()}{tail}"
+        if isinstance(returns, Union) and not self.fits(closing):
+            members = self.lines(returns, indent + INDENT)
+            return [f"{indent}{head}(", *body, f"{indent}) -> (", *members, f"{indent}){tail}"]
         return [f"{indent}{head}(", *body, *self.lines(returns, indent, ") -> ", tail)]
 
     def block(self, lines: Sequence[str]) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from codegen_helpers import ruff
 
-from codegen.layout import Bracketed, Doc, Layout, Text
+from codegen.layout import Bracketed, Doc, Layout, Text, Union
 
 SEEDS = range(300)
 WIDTHS = (60, 79, 88, 100, 120)
@@ -21,6 +21,9 @@ def _name(rng: random.Random, low: int = 1, high: int = 30) -> str:
 
 def _type(rng: random.Random, depth: int = 0) -> Doc:
     roll = rng.random()
+    if depth == 0 and roll < 0.2:
+        members = tuple(_type(rng, 2) for _ in range(rng.randint(2, 4)))
+        return Union((*members, Text("None")) if rng.random() < 0.5 else members)
     if depth > 1 or roll < 0.5:
         return Text(_name(rng).capitalize())
     if roll < 0.75:
@@ -33,6 +36,8 @@ def _type(rng: random.Random, depth: int = 0) -> Doc:
 def _prefixed(doc: Doc, head: str, tail: str = "") -> Doc:
     if isinstance(doc, Text):
         return Text(head + doc.text + tail)
+    if isinstance(doc, Union):
+        return Union(doc.members, head + doc.head, doc.tail + tail)
     assert isinstance(doc.head, str)
     return Bracketed(head + doc.head, doc.open, doc.items, doc.close, doc.tail + tail)
 
