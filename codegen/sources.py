@@ -75,7 +75,8 @@ class _Collector(cst.CSTVisitor):
         self._guard_depth = 0
 
     def _line(self, node: cst.CSTNode) -> int:
-        position: CodeRange = self.get_metadata(PositionProvider, node)
+        position = self.get_metadata(PositionProvider, node)
+        assert isinstance(position, CodeRange)
         return position.start.line
 
     def visit_If(self, node: cst.If) -> bool:
