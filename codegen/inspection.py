@@ -85,7 +85,8 @@ def view_type_arguments(info: ModelInfo) -> tuple[Any, ...]:
 
     ``LocalDataAccessManager`` (or a generic custom manager) gets the registered model and
     schemas; a schema that is not registered becomes the type variable's bound (a type
-    argument must satisfy it).
+    argument must satisfy it). A type variable left without a value stays one, and rendering
+    it is then an error.
     """
     registered = {
         ModelT: info.model_cls,
@@ -100,7 +101,9 @@ def view_type_arguments(info: ModelInfo) -> tuple[Any, ...]:
         if isinstance(target, TypeVar) and value is not None:
             own.setdefault(target, value)
     parameters: tuple[TypeVar, ...] = getattr(info.manager_cls, "__parameters__", ())
-    return tuple(own.get(var, var.__bound__) for var in parameters)
+    return tuple(
+        own.get(var, var if var.__bound__ is None else var.__bound__) for var in parameters
+    )
 
 
 @dataclass
@@ -123,8 +126,13 @@ class ServiceInspector:
     # --- entry point ----------------------------------------------------------------------
 
     def run(self) -> ir.Service:
-        models = tuple(self._model(info) for info in self.registry.models)
-        self._check_generated_names(models)
+        models: list[ir.Model] = []
+        for info in self.registry.models:
+            try:
+                models.append(self._model(info))
+            except CodegenError as error:
+                self.errors.append(error)
+        self._check_generated_names(tuple(models))
         if self.errors:
             raise CodegenErrors(self.errors)
         root = self.registry.spec.search_root
@@ -133,7 +141,7 @@ class ServiceInspector:
             registry_module=self.registry.spec.module,
             output=_relative(self.output.path, root) or self.output.path.as_posix(),
             output_module=self.output.module,
-            models=models,
+            models=tuple(models),
             notes=tuple(dict.fromkeys(self.converter.notes)),
         )
 

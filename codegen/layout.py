@@ -140,6 +140,3 @@ class Layout:
             members = self.lines(returns, indent + INDENT)
             return [f"{indent}{head}(", *body, f"{indent}) -> (", *members, f"{indent}){tail}"]
         return [f"{indent}{head}(", *body, *self.lines(returns, indent, ") -> ", tail)]
-
-    def block(self, lines: Sequence[str]) -> str:
-        return "\n".join(lines)

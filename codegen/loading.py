@@ -40,11 +40,6 @@ class LoadedRegistry:
     models: tuple[ModelInfo, ...]  # sorted by model name
     registered_at: dict[str, SourceLocation]  # model name -> the registering call
 
-    @property
-    def package(self) -> str | None:
-        """Top-level package of the service (None for a loose module)."""
-        return self.spec.module.split(".")[0] if "." in self.spec.module else None
-
 
 def package_root(path: Path) -> tuple[Path, str]:
     """(directory to put on ``sys.path``, dotted module name) for a ``.py`` file."""
