@@ -65,21 +65,6 @@ class OutputTarget:
     module: str | None  # its dotted name, when it is inside the service's package
 
 
-def registration_substitutions(info: ModelInfo) -> dict[TypeVar, Any]:
-    """Type variables of the base manager, filled from the registration.
-
-    Mirrors ``core_sdk.broker.operations._info_substitutions`` (the worker decodes with the
-    same types): a schema that is not registered accepts a plain ``dict[str, Any]``.
-    """
-    schema_or_dict: Any = dict[str, Any]
-    return {
-        ModelT: info.model_cls,
-        CreateT: info.create_schema_cls or schema_or_dict,
-        UpdateT: info.update_schema_cls or schema_or_dict,
-        ReadT: info.read_schema_cls or schema_or_dict,
-    }
-
-
 def view_type_arguments(info: ModelInfo) -> tuple[Any, ...]:
     """Type arguments of a generic manager class for this registration.
 
@@ -149,7 +134,7 @@ class ServiceInspector:
 
     def _model(self, info: ModelInfo) -> ir.Model:
         manager_cls = info.manager_cls
-        substitutions = [generic_substitutions(manager_cls), registration_substitutions(info)]
+        substitutions = [generic_substitutions(manager_cls), info.manager_substitutions()]
         operations = []
         for operation in iter_operations(manager_cls):
             try:
@@ -515,4 +500,4 @@ def inspect_service(registry: LoadedRegistry, output: OutputTarget) -> ir.Servic
     return ServiceInspector(registry, output).run()
 
 
-__all__ = ["OutputTarget", "inspect_service", "registration_substitutions"]
+__all__ = ["OutputTarget", "inspect_service"]

@@ -7,7 +7,7 @@ Names are case-insensitive (``"company"`` finds ``"Company"``); the name given a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel
 
@@ -29,6 +29,22 @@ class ModelInfo:
     read_schema_cls: type[BaseModel] | None = None
     create_schema_cls: type[BaseModel] | None = None
     update_schema_cls: type[BaseModel] | None = None
+
+    def manager_substitutions(self) -> dict[TypeVar, Any]:
+        """The base manager's type variables filled from this registration.
+
+        The worker decodes and the generator types un-parameterised managers with these; a
+        schema that is not registered accepts a plain ``dict[str, Any]``.
+        """
+        from core_sdk.data_access.base import CreateT, ModelT, ReadT, UpdateT
+
+        schema_or_dict: Any = dict[str, Any]
+        return {
+            ModelT: self.model_cls,
+            CreateT: self.create_schema_cls or schema_or_dict,
+            UpdateT: self.update_schema_cls or schema_or_dict,
+            ReadT: self.read_schema_cls or schema_or_dict,
+        }
 
 
 class ModelRegistry:

@@ -7,14 +7,13 @@ import inspect
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from pydantic import TypeAdapter, ValidationError
 from taskiq import AsyncBroker
 from taskiq.decor import AsyncTaskiqDecoratedTask
 
 from core_sdk.broker.codec import decoding_adapter, encode
-from core_sdk.data_access.base import CreateT, ModelT, ReadT, UpdateT
 from core_sdk.data_access.signature import (
     iter_operations,
     operation_fingerprint,
@@ -70,23 +69,12 @@ class RuntimeOperation:
         return decoding_adapter(self.param_type(name))
 
 
-def _info_substitutions(info: ModelInfo) -> dict[TypeVar, Any]:
-    """TypeVars of the base manager filled from the registration (for un-parameterised DAMs)."""
-    schema_or_dict: Any = dict[str, Any]
-    return {
-        ModelT: info.model_cls,
-        CreateT: info.create_schema_cls or schema_or_dict,
-        UpdateT: info.update_schema_cls or schema_or_dict,
-        ReadT: info.read_schema_cls or schema_or_dict,
-    }
-
-
 @functools.lru_cache(maxsize=1024)
 def runtime_operation(info: ModelInfo, method_name: str) -> RuntimeOperation:
     """Resolve ``info.manager_cls.method_name`` (must be a known operation). Cached."""
     manager_cls = info.manager_cls
     params, returns, unresolved = resolve_operation_types_lenient(manager_cls, method_name)
-    extra = _info_substitutions(info)
+    extra = info.manager_substitutions()
     params = {name: substitute(tp, extra) for name, tp in params.items()}
     returns = substitute(returns, extra)
     if unresolved:
