@@ -31,7 +31,7 @@ from redis.exceptions import RedisError
 from taskiq.abc.result_backend import AsyncResultBackend
 from taskiq.result import TaskiqResult
 
-from core_sdk.broker.codec import dumps, encode, loads
+from core_sdk.broker.codec import dumps, dumps_any, loads
 from core_sdk.exceptions import (
     BrokerConnectionError,
     OperationTimeoutError,
@@ -94,7 +94,6 @@ class StoredResult:
 def encode_result(result: TaskiqResult[Any]) -> bytes:
     """The JSON document for ``result``; never raises (an unencodable value becomes an error)."""
     error: dict[str, str] | None = None
-    return_value: Any = None
     if result.is_err or result.error is not None:
         exc = result.error
         error = {
@@ -104,15 +103,17 @@ def encode_result(result: TaskiqResult[Any]) -> bytes:
         }
     else:
         try:
-            return_value = encode(Any, result.return_value, what="task result")
-            document = {
-                "v": _FORMAT_VERSION,
-                "is_err": False,
-                "return_value": return_value,
-                "error": None,
-                "execution_time": result.execution_time,
-            }
-            return dumps(document)
+            # one pass: execute_dam_operation returns JSON-ready data already; any other task's
+            # value is serialised as pydantic would (``encode(Any, value)``)
+            return dumps_any(
+                {
+                    "v": _FORMAT_VERSION,
+                    "is_err": False,
+                    "return_value": result.return_value,
+                    "error": None,
+                    "execution_time": result.execution_time,
+                }
+            )
         except Exception as exc:
             error = {
                 "type": "ResultEncodingError",
@@ -157,6 +158,8 @@ class DAMResultBackend(AsyncResultBackend[Any]):
 
     def __init__(self) -> None:
         self._futures: dict[str, asyncio.Future[None]] = {}
+        #: how often the push channel (pub/sub) was lost; a wait that sees it change reports it
+        self.connection_losses = 0
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- storage primitives implemented by subclasses ---------------------------------------
@@ -236,6 +239,7 @@ class DAMResultBackend(AsyncResultBackend[Any]):
         must be true (a result stored before the registration is then read immediately).
         """
         deadline = time.monotonic() + timeout
+        losses = self.connection_losses
         try:
             future = await self.expect(task_id, timeout)
             if check_first:
@@ -247,11 +251,19 @@ class DAMResultBackend(AsyncResultBackend[Any]):
                 await asyncio.wait_for(asyncio.shield(future), remaining)
             data = await self._fetch(task_id, delete=True)
             if data is None:
+                lost = self.connection_losses != losses
                 raise OperationTimeoutError(
-                    f"No result for task {task_id} within {timeout:g} s; the operation may still "
-                    "complete in the worker.",
+                    f"No result for task {task_id} within {timeout:g} s; "
+                    + (
+                        "the connection to Redis was lost meanwhile (Redis restarted or "
+                        "unreachable?): the call may have been lost, or it may still complete "
+                        "in the worker."
+                        if lost
+                        else "the operation may still complete in the worker."
+                    ),
                     task_id=task_id,
                     timeout=timeout,
+                    connection_lost=lost,
                 )
             return decode_result(data, task_id)
         except RedisError as exc:
@@ -416,6 +428,7 @@ class RedisJSONResultBackend(DAMResultBackend):
                 raise
             except Exception as exc:
                 subscribed.clear()
+                self.connection_losses += 1
                 logger.warning(
                     "Reply listener lost its Redis subscription (%s); reconnecting.", exc
                 )
