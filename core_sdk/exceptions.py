@@ -88,12 +88,24 @@ class ResultDecodingError(CoreSDKError):
 
 
 class OperationTimeoutError(CoreSDKError, TimeoutError):
-    """No result arrived within ``_broker_timeout`` seconds. The operation may still complete."""
+    """No result arrived within ``_broker_timeout`` seconds. The operation may still complete.
 
-    def __init__(self, message: str, *, task_id: str | None = None, timeout: float | None = None):
+    ``connection_lost`` is true when the caller's connection to Redis was lost during the wait
+    (Redis restarted or unreachable): the call may then also have been lost with it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        task_id: str | None = None,
+        timeout: float | None = None,
+        connection_lost: bool = False,
+    ):
         super().__init__(message)
         self.task_id = task_id
         self.timeout = timeout
+        self.connection_lost = connection_lost
 
 
 class RemoteOperationError(CoreSDKError):

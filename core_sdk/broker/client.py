@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -110,6 +111,7 @@ async def call_operation(
     if timeout <= 0:
         raise ValueError(f"_broker_timeout must be positive, got {timeout!r}")
     target = _broker(broker)
+    deadline = time.monotonic() + timeout  # sending and waiting share the one budget
     try:
         task_id = await kick_operation(
             model_name,
@@ -120,13 +122,22 @@ async def call_operation(
             broker=target,
             expect_timeout=timeout,
         )
-        stored = await wait_operation(task_id, timeout, broker=target)
+        remaining = max(deadline - time.monotonic(), 0.001)
+        stored = await wait_operation(task_id, remaining, broker=target)
     except OperationTimeoutError as exc:
         raise OperationTimeoutError(
             f"{model_name}.{method_name} did not complete within {timeout:g} s "
-            f"(task {exc.task_id}); it may still complete in the worker.",
+            f"(task {exc.task_id}); "
+            + (
+                "the connection to Redis was lost while waiting (Redis restarted or "
+                "unreachable?): the call may have been lost, or it may still complete in the "
+                "worker."
+                if exc.connection_lost
+                else "it may still complete in the worker."
+            ),
             task_id=exc.task_id,
             timeout=timeout,
+            connection_lost=exc.connection_lost,
         ) from None
     except RedisError as exc:
         raise BrokerConnectionError(
