@@ -128,11 +128,13 @@ def decoding_adapter(tp: Any) -> TypeAdapter[Any]:
         return _adapter(_validating_type(tp))
 
 
-def encode(tp: Any, value: Any, *, what: str = "value") -> Any:
+def encode(tp: Any, value: Any, *, what: str = "value", lax: bool = True) -> Any:
     """JSON-compatible form of ``value`` as declared type ``tp``.
 
-    A value that does not match ``tp`` is first validated into it (so ``"1.5"`` for a
-    ``Decimal`` works); one that cannot be raises ArgumentEncodingError naming ``what``.
+    A value that does not match ``tp`` is first validated into it: with ``lax`` any value
+    pydantic converts (``"1.5"`` for a ``Decimal``), otherwise only in pydantic's strict mode
+    (an ``int`` for a ``float``, never a ``str`` for a ``UUID``). A value that cannot be raises
+    ArgumentEncodingError naming ``what``.
     """
     adapter = encoding_adapter(tp)
     try:
@@ -140,7 +142,7 @@ def encode(tp: Any, value: Any, *, what: str = "value") -> Any:
     except PydanticSerializationError:
         pass
     try:
-        coerced = decoding_adapter(tp).validate_python(value)
+        coerced = decoding_adapter(tp).validate_python(value, strict=not lax)
         return adapter.dump_python(coerced, mode="json", warnings="error")
     except (ValidationError, PydanticSerializationError) as exc:
         raise ArgumentEncodingError(

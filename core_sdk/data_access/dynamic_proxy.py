@@ -42,7 +42,13 @@ def _dynamic_operation(model_name: str, manager_cls: type, method_name: str) -> 
         p.name for p in live.signature.parameters.values() if p.kind is p.POSITIONAL_ONLY
     ]
     return Operation(
-        model_name, method_name, None, live.params, live.returns, positional_only=positional_only
+        model_name,
+        method_name,
+        None,
+        live.params,
+        live.returns,
+        positional_only=positional_only,
+        lax=True,
     )
 
 

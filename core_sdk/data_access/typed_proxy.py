@@ -56,7 +56,15 @@ class Operation(Generic[R]):
     Immutable; its pydantic adapters are built on first use and cached.
     """
 
-    __slots__ = ("fingerprint", "method_name", "model_name", "params", "positional_only", "returns")
+    __slots__ = (
+        "fingerprint",
+        "lax",
+        "method_name",
+        "model_name",
+        "params",
+        "positional_only",
+        "returns",
+    )
 
     model_name: str
     method_name: str
@@ -64,6 +72,7 @@ class Operation(Generic[R]):
     params: Mapping[str, Any]
     returns: Any
     positional_only: tuple[str, ...]
+    lax: bool
 
     def __init__(
         self,
@@ -73,13 +82,20 @@ class Operation(Generic[R]):
         params: Mapping[str, Any],
         returns: Any,
         positional_only: Sequence[str] = (),
+        *,
+        lax: bool = False,
     ) -> None:
+        """``lax``: convert arguments that are not of the declared type but validate into it
+        (``"1.5"`` for a ``Decimal``), as untyped callers of the dynamic proxy expect. Typed
+        stubs are strict: an argument must already be of its declared type.
+        """
         object.__setattr__(self, "model_name", model_name)
         object.__setattr__(self, "method_name", method_name)
         object.__setattr__(self, "fingerprint", fingerprint)
         object.__setattr__(self, "params", dict(params))
         object.__setattr__(self, "returns", returns)
         object.__setattr__(self, "positional_only", tuple(positional_only))
+        object.__setattr__(self, "lax", lax)
         unknown = [name for name in self.positional_only if name not in self.params]
         if unknown:
             raise ValueError(f"{self.qualname}: positional-only names {unknown} are not params")
@@ -124,7 +140,9 @@ class Operation(Generic[R]):
                     f"{self.qualname}: positional-only argument {name!r} follows one left to "
                     "its default"
                 )
-            encoded_args.append(encode(self.params[name], value, what=f"{self.qualname}({name})"))
+            encoded_args.append(
+                encode(self.params[name], value, what=f"{self.qualname}({name})", lax=self.lax)
+            )
         encoded_kwargs: dict[str, Any] = {}
         for name, value in kwargs.items():
             if value is DAM_DEFAULT:
@@ -133,7 +151,9 @@ class Operation(Generic[R]):
                 raise ArgumentEncodingError(
                     f"{self.qualname}: unexpected keyword argument {name!r}"
                 )
-            encoded_kwargs[name] = encode(self.params[name], value, what=f"{self.qualname}({name})")
+            encoded_kwargs[name] = encode(
+                self.params[name], value, what=f"{self.qualname}({name})", lax=self.lax
+            )
         return encoded_args, encoded_kwargs
 
     def decode_result(self, data: Any) -> R:

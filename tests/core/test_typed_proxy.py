@@ -147,6 +147,20 @@ async def test_wrong_argument_type_is_rejected_before_sending(flow: AsyncBroker)
         await DepotBroker()._call(_RENAME, (), {"nope": 1}, 5)
 
 
+def test_typed_operations_are_strict_dynamic_ones_lax() -> None:
+    depot_id = uuid.uuid4()
+    with pytest.raises(ArgumentEncodingError, match="Input should be an instance of UUID"):
+        _RENAME.encode_arguments((), {"depot_id": str(depot_id), "name": "x"})
+    lax = Operation[Depot](
+        "Depot", "rename", None, {"depot_id": uuid.UUID, "name": str}, Depot, lax=True
+    )
+    assert lax.encode_arguments((), {"depot_id": str(depot_id), "name": "x"}) == (
+        [],
+        {"depot_id": str(depot_id), "name": "x"},
+    )
+    assert _POSITIONAL.encode_arguments((3,), {"b": 4}) == ([3], {"b": 4})
+
+
 def test_operation_is_immutable() -> None:
     with pytest.raises(AttributeError):
         _RENAME.method_name = "other"  # type: ignore[misc]
