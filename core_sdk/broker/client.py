@@ -63,7 +63,9 @@ async def kick_operation(
     if expect_timeout is not None:
         await backend.expect(task_id, expect_timeout)
     kicker = task.kicker().with_broker(target).with_task_id(task_id)
-    labels = backend.reply_labels()
+    # an awaited call may get its result pushed (no key, no second round trip); a handle's
+    # result is stored, to be read when the caller asks for it
+    labels = backend.reply_labels(push=expect_timeout is not None)
     if labels:
         kicker = kicker.with_labels(**labels)
     try:

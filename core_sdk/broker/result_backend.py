@@ -7,11 +7,22 @@ Stored document (JSON)::
      "error": {"type": "IntegrityViolationError", "module": "core_sdk.exceptions",
                "message": "..."}}
 
-Redis: ``SET <prefix>:result:<task_id> <doc> EX <ttl>`` and ``PUBLISH <reply channel> <task_id>``
-in one pipeline. Every calling process keeps one pub/sub subscription on its own reply channel
-(sent with each call in the ``dam_reply_to`` label); a waiting call registers a future before the
-message is sent, is woken by the notification and reads the result with ``GETDEL``. taskiq's own
-``AsyncTaskiqTask.wait_result()`` keeps working (``is_result_ready`` / ``get_result``).
+Redis: every calling process keeps one pub/sub subscription on its own reply channel (sent
+with each call in the ``dam_reply_to`` label); a waiting call registers a future before the
+message is sent and is woken by the worker. Two ways for the result to travel:
+
+* pushed (an awaited call, label ``dam_reply_push``): the worker sends
+  ``PUBLISH <reply channel> <task_id>\n<doc>`` and stores nothing when the caller's process
+  received it (one command, no key, and the caller needs no second round trip). When nobody
+  received it (the caller's subscription is down), or the document is larger than
+  ``push_max_bytes``, it falls back to the stored way. A pushed result that arrives after its
+  caller stopped waiting is stored by the caller's process, so it stays readable for the TTL.
+* stored (handles of ``kick``, raw ``.kiq()``, Redis Cluster): ``SET <prefix>:result:<task_id>
+  <doc> EX <ttl>`` and ``PUBLISH <reply channel> <task_id>`` in one pipeline; the woken caller
+  reads the result with ``GETDEL``.
+
+taskiq's own ``AsyncTaskiqTask.wait_result()`` keeps working (``is_result_ready`` /
+``get_result``).
 """
 
 from __future__ import annotations
@@ -40,6 +51,7 @@ from core_sdk.exceptions import (
 )
 
 __all__ = [
+    "PUSH_LABEL",
     "REPLY_LABEL",
     "DAMResultBackend",
     "InMemoryJSONResultBackend",
@@ -50,6 +62,7 @@ __all__ = [
 logger = logging.getLogger("core_sdk.broker.result_backend")
 
 REPLY_LABEL = "dam_reply_to"
+PUSH_LABEL = "dam_reply_push"
 _FORMAT_VERSION = 1
 
 
@@ -157,7 +170,8 @@ class DAMResultBackend(AsyncResultBackend[Any]):
     """Shared logic: JSON documents, futures resolved on notification, one final read on timeout."""
 
     def __init__(self) -> None:
-        self._futures: dict[str, asyncio.Future[None]] = {}
+        # resolved with the pushed document, or None when the result is to be read from storage
+        self._futures: dict[str, asyncio.Future[bytes | None]] = {}
         #: how often the push channel (pub/sub) was lost; a wait that sees it change reports it
         self.connection_losses = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -176,15 +190,30 @@ class DAMResultBackend(AsyncResultBackend[Any]):
     async def _ensure_listening(self, timeout: float) -> None:
         """Make sure notifications for this process's reply channel are being received."""
 
-    def reply_labels(self) -> dict[str, str]:
-        """Labels to send with a call so that its result is pushed to this process."""
+    async def _push(self, reply_to: str, task_id: str, document: bytes) -> bool:
+        """Deliver ``document`` to the waiting process only; True when it was received."""
+        return False
+
+    def reply_labels(self, *, push: bool = False) -> dict[str, str]:
+        """Labels to send with a call so that its completion reaches this process.
+
+        ``push``: the caller waits now (its future is registered), so the worker may send the
+        result itself instead of storing it.
+        """
         return {}
 
     # -- taskiq API ------------------------------------------------------------------------
 
     async def set_result(self, task_id: str, result: TaskiqResult[Any]) -> None:
-        reply_to = result.labels.get(REPLY_LABEL) if result.labels else None
-        await self._store(task_id, encode_result(result), str(reply_to) if reply_to else None)
+        labels = result.labels or {}
+        reply_to = labels.get(REPLY_LABEL)
+        document = encode_result(result)
+        pushed = bool(reply_to and labels.get(PUSH_LABEL)) and await self._push(
+            str(reply_to), task_id, document
+        )
+        if pushed:
+            return
+        await self._store(task_id, document, str(reply_to) if reply_to else None)
 
     async def is_result_ready(self, task_id: str) -> bool:
         return await self._fetch(task_id, delete=False) is not None
@@ -208,12 +237,15 @@ class DAMResultBackend(AsyncResultBackend[Any]):
     def _reset_listener(self) -> None:
         """Forget listener state bound to a previous event loop."""
 
-    def _resolve(self, task_id: str) -> None:
+    def _resolve(self, task_id: str, document: bytes | None = None) -> bool:
+        """Wake the waiter of ``task_id`` (with the pushed ``document``); False if none."""
         future = self._futures.get(task_id)
         if future is not None and not future.done():
-            future.set_result(None)
+            future.set_result(document)
+            return True
+        return False
 
-    async def expect(self, task_id: str, timeout: float) -> asyncio.Future[None]:
+    async def expect(self, task_id: str, timeout: float) -> asyncio.Future[bytes | None]:
         """Register interest in ``task_id`` (call BEFORE sending the message)."""
         self._check_loop()
         await self._ensure_listening(timeout)
@@ -249,6 +281,9 @@ class DAMResultBackend(AsyncResultBackend[Any]):
             remaining = max(deadline - time.monotonic(), 0.0)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(future), remaining)
+            pushed = future.result() if future.done() and not future.cancelled() else None
+            if pushed is not None:  # the document came with the notification: nothing to read
+                return decode_result(pushed, task_id)
             data = await self._fetch(task_id, delete=True)
             if data is None:
                 lost = self.connection_losses != losses
@@ -320,14 +355,20 @@ class RedisJSONResultBackend(DAMResultBackend):
         key_prefix: str = "dam",
         ttl_seconds: int = 3600,
         max_connections: int | None = None,
+        push_max_bytes: int = 256 * 1024,
         **connection_kwargs: Any,
     ) -> None:
+        """``push_max_bytes``: larger results are stored and read back instead of pushed
+        (Redis disconnects a subscriber whose unread pub/sub output exceeds
+        ``client-output-buffer-limit pubsub``, 32 MB by default)."""
         super().__init__()
         if ttl_seconds <= 0:
             raise ValueError("ttl_seconds must be positive: results must expire")
         self.redis_url = redis_url
         self.key_prefix = key_prefix
         self.ttl_seconds = ttl_seconds
+        self.push_max_bytes = push_max_bytes
+        self._late: set[asyncio.Task[None]] = set()
         self._pool_kwargs: dict[str, Any] = {
             "max_connections": max_connections,
             **connection_kwargs,
@@ -355,8 +396,18 @@ class RedisJSONResultBackend(DAMResultBackend):
             self._client = Redis(connection_pool=self.pool)
         return self._client
 
-    def reply_labels(self) -> dict[str, str]:
+    def reply_labels(self, *, push: bool = False) -> dict[str, str]:
+        if push:
+            return {REPLY_LABEL: self.reply_channel, PUSH_LABEL: "1"}
         return {REPLY_LABEL: self.reply_channel}
+
+    async def _push(self, reply_to: str, task_id: str, document: bytes) -> bool:
+        client = self.client
+        # Redis Cluster counts only the receivers on one node: store there instead
+        if len(document) > self.push_max_bytes or not isinstance(client, Redis):
+            return False
+        receivers = await client.publish(reply_to, task_id.encode() + b"\n" + document)
+        return bool(receivers)
 
     async def _store(self, task_id: str, document: bytes, reply_to: str | None) -> None:
         pipe = self.client.pipeline(transaction=True)
@@ -422,8 +473,7 @@ class RedisJSONResultBackend(DAMResultBackend):
                 while True:
                     message = await pubsub.get_message(timeout=30.0)
                     if message is not None and message.get("type") == "message":
-                        data = message["data"]
-                        self._resolve(data.decode() if isinstance(data, bytes) else str(data))
+                        self._on_reply(message["data"])
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -438,6 +488,25 @@ class RedisJSONResultBackend(DAMResultBackend):
                 if pubsub is not None:
                     with contextlib.suppress(Exception):
                         await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    def _on_reply(self, data: Any) -> None:
+        """``<task_id>`` (stored result) or ``<task_id>\n<document>`` (pushed result)."""
+        raw = data if isinstance(data, bytes) else str(data).encode()
+        task_id_bytes, pushed, document = raw.partition(b"\n")
+        task_id = task_id_bytes.decode()
+        if not pushed:
+            self._resolve(task_id)
+        elif not self._resolve(task_id, document):
+            # its caller stopped waiting (timed out): keep it readable like a stored result
+            task = asyncio.get_running_loop().create_task(self._store_late(task_id, document))
+            self._late.add(task)
+            task.add_done_callback(self._late.discard)
+
+    async def _store_late(self, task_id: str, document: bytes) -> None:
+        try:
+            await self.client.set(self.result_key(task_id), document, ex=self.ttl_seconds)
+        except Exception as exc:  # best effort: nobody is waiting for it
+            logger.debug("Could not store the late result of task %s: %s", task_id, exc)
 
     async def _recheck_pending(self) -> None:
         """Results stored while the subscription was down: wake their waiters."""
