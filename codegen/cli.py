@@ -80,7 +80,10 @@ def _parser() -> argparse.ArgumentParser:
 def _jobs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[Job]:
     if args.registry is not None:
         if args.output is None:
-            parser.error("-o/--output is required with REGISTRY")
+            parser.error(
+                "-o/--output is required with REGISTRY (or run dam-codegen with no arguments "
+                "to use [tool.dam-codegen] in pyproject.toml)"
+            )
         cwd = Path.cwd()
         return [
             Job(args.registry, (cwd / args.output).resolve(), cwd, annotate=not args.no_annotate)

@@ -148,9 +148,13 @@ def _import_error(spec: RegistrySpec, exc: BaseException) -> CodegenError:
 
 
 def display_path(filename: str | Path) -> str:
-    """A path for messages: relative to the working directory (``..`` allowed)."""
+    """A path for messages: relative to the working directory (``..`` allowed) when the two
+    share more than the filesystem root, else absolute."""
     path = Path(filename).resolve()
+    cwd = Path.cwd().resolve()
     try:
-        return Path(os.path.relpath(path, Path.cwd().resolve())).as_posix()
+        if os.path.commonpath([path, cwd]) == path.anchor:
+            return path.as_posix()
+        return Path(os.path.relpath(path, cwd)).as_posix()
     except ValueError:  # another drive
         return path.as_posix()

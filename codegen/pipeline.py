@@ -26,6 +26,11 @@ def generate(job: Job) -> Generation:
     runs it in a fresh interpreter instead.
     """
     spec = resolve_registry(job.registry, job.base)
+    if job.output.is_dir():
+        raise CodegenError(
+            f"output {display_path(job.output)} is a directory; give the module to write, "
+            f"e.g. -o {display_path(job.output / '_tasks.py')}"
+        )
     if not job.output.parent.is_dir():
         raise CodegenError(f"output directory {display_path(job.output.parent)} does not exist")
     _, output_module = package_root(job.output)

@@ -178,6 +178,14 @@ def test_usage_errors_exit_2(service_root: Callable[..., Path], tmp_path: Path) 
     no_dir = run_cli(["cg_shop/registry_config.py", "-o", "absent/_tasks.py"], cwd=root)
     assert no_dir.returncode == 2
     assert "output directory absent does not exist" in no_dir.stderr
+    a_dir = run_cli(["cg_shop/registry_config.py", "-o", "cg_shop"], cwd=root)
+    assert a_dir.returncode == 2
+    assert "output cg_shop is a directory; give the module to write, e.g. -o cg_shop/_tasks.py" in (
+        a_dir.stderr
+    )
+    assert "Traceback" not in a_dir.stderr
+    no_output = run_cli(["cg_shop/registry_config.py"], cwd=root)
+    assert "or run dam-codegen with no arguments" in no_output.stderr
 
 
 def test_bad_pyproject_table_exits_2(service_root: Callable[..., Path]) -> None:
