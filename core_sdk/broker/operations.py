@@ -205,10 +205,11 @@ async def run_dam_operation(
     op = runtime_operation(info, method_name)
     if fingerprint is not None and fingerprint != op.fingerprint:
         raise VersionSkewError(
-            f"Refused {info.model_name}.{method_name}: the caller's stub was generated for "
+            f"Refused {info.model_name}.{method_name}: the caller's generated stub has "
             f"signature fingerprint {fingerprint}, but the worker's live method has fingerprint "
-            f"{op.fingerprint}; regenerate the stubs with dam-codegen and deploy the caller and "
-            "the worker from the same code."
+            f"{op.fingerprint}: the stub is stale (the DAM changed after dam-codegen ran) or the "
+            "caller and the worker run different code. Regenerate the stubs with dam-codegen and "
+            "deploy the caller and the worker from the same code."
         )
     args, kwargs = bind_arguments(op, serialized_args, serialized_kwargs)
     async with managed_session():

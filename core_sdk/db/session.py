@@ -85,7 +85,10 @@ def get_engine() -> AsyncEngine:
     if _engine is None:
         raise ConfigurationError(
             "The database is not initialised: call init_db(DATABASE_URL) at startup "
-            "(the worker does it in initialize_worker_context)."
+            "(the worker does it in initialize_worker_context). Seen in an API process? Then "
+            "operations ran in this process on the in-memory broker, because REDIS_URL is not "
+            "set or Redis was unreachable (see the warning at start-up): set REDIS_URL so they "
+            "go to a worker."
         )
     return _engine
 
