@@ -121,7 +121,8 @@ async def test_stale_stub_is_refused_with_both_fingerprints(flow: AsyncBroker) -
     message = caught.value.message
     assert caught.value.remote_type == "VersionSkewError"
     assert "Depot.rename" in message and "0123456789abcdef" in message and RENAME_FP in message
-    assert "regenerate the stubs with dam-codegen" in message
+    assert "Regenerate the stubs with dam-codegen" in message
+    assert "the stub is stale" in message
     stored = await depots().get(depot.id)
     assert stored is not None and stored.name == depot.name
 
