@@ -11,7 +11,7 @@ from sqlmodel import SQLModel
 from core_sdk.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlmodel.ext.asyncio.session import AsyncSession
 
 __all__ = ["BaseDataAccessManager", "CreateT", "ItemT", "ModelT", "Page", "ReadT", "UpdateT"]
 
@@ -61,7 +61,10 @@ class BaseDataAccessManager(Generic[ModelT, CreateT, UpdateT, ReadT]):
 
     @property
     def session(self) -> AsyncSession:
-        """The session of the enclosing ``managed_session()`` (the worker always opens one)."""
+        """The session of the enclosing ``managed_session()`` (the worker always opens one).
+
+        A SQLModel ``AsyncSession``: ``(await self.session.exec(select(Model))).all()``.
+        """
         from core_sdk.db.session import get_current_session
 
         session = get_current_session()

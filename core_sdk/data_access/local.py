@@ -12,9 +12,10 @@ from typing import Any, ClassVar, cast
 from uuid import UUID
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from sqlalchemy import ColumnElement, Table, select, tuple_
+from sqlalchemy import ColumnElement, Table, tuple_
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core_sdk.data_access.base import (
     BaseDataAccessManager,
@@ -176,7 +177,7 @@ class LocalDataAccessManager(BaseDataAccessManager[ModelT, CreateT, UpdateT, Rea
                 statement = statement.where(tuple_(*order_columns) > tuple_(*values))
         statement = statement.order_by(*order_columns).limit(limit + 1)
         async with managed_session() as session:
-            rows = builtins.list((await session.execute(statement)).scalars().all())
+            rows = builtins.list((await session.exec(statement)).all())
         next_cursor = self._encode_cursor(rows[limit - 1]) if len(rows) > limit else None
         page_cls: type[Page[ModelT]] = Page[self.model_cls]  # type: ignore[name-defined]
         return page_cls(items=rows[:limit], next_cursor=next_cursor)

@@ -4,6 +4,9 @@
 (asyncio task). The outermost scope owns the transaction: it commits when the block exits
 normally and rolls back when it raises. DAM methods flush; they do not commit on their own
 when an outer scope is open, so one worker operation is one transaction.
+
+Sessions are SQLModel's :class:`sqlmodel.ext.asyncio.session.AsyncSession` (a subclass of
+SQLAlchemy's, adding the typed ``session.exec(select(...))``).
 """
 
 from __future__ import annotations
@@ -17,17 +20,14 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core_sdk.exceptions import ConfigurationError
 
 __all__ = [
+    "AsyncSession",
     "close_db",
     "create_db_and_tables",
     "get_current_session",
@@ -75,7 +75,9 @@ def init_db(url: str, engine_options: Mapping[str, Any] | None = None) -> AsyncE
         ) from exc
     _engine = engine
     _engine_url = url
-    _sessionmaker = async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+    _sessionmaker = async_sessionmaker(
+        engine, class_=AsyncSession, expire_on_commit=False, autoflush=True
+    )
     logger.debug("Database engine created for %s", parsed.render_as_string(hide_password=True))
     return engine
 

@@ -2,6 +2,8 @@
 
 Methods run inside ``managed_session()``: the worker opens one session per operation and
 commits it when the method returns (rolls back when it raises), so methods only flush.
+``self.session`` is that session, a SQLModel ``AsyncSession``: query it with
+``await self.session.exec(select(...))``.
 
 Every public ``async def`` here (and each one inherited from LocalDataAccessManager)
 becomes a typed method on the generated broker proxy, e.g.
@@ -16,7 +18,6 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from core_sdk.data_access import LocalDataAccessManager
-from core_sdk.db.session import managed_session
 from core_sdk.exceptions import NotFoundError
 from sqlalchemy import func, update
 from sqlmodel import col, select
@@ -53,9 +54,8 @@ class ProductManager(
 
     async def find_by_sku(self, sku: str) -> ProductRead | None:
         """The product with this SKU, or None."""
-        async with managed_session() as session:
-            result = await session.execute(select(Product).where(Product.sku == sku))
-            product = result.scalars().first()
+        result = await self.session.exec(select(Product).where(Product.sku == sku))
+        product = result.first()
         if product is None:
             return None
         return ProductRead.model_validate(product, from_attributes=True)
@@ -68,30 +68,29 @@ class ProductManager(
             raise ValueError("effective_at must be timezone-aware")
         if new_price < 0:
             raise ValueError(f"new_price must not be negative, got {new_price}")
-        async with managed_session() as session:
-            product = await session.get(Product, product_id, with_for_update=True)
-            if product is None:
-                raise NotFoundError(
-                    f"Product {product_id} does not exist.",
-                    model_name="Product",
-                    item_id=product_id,
-                )
-            product.unit_price = new_price
-            product.price_changed_at = effective_at
-            await self._flush(session)
+        session = self.session
+        product = await session.get(Product, product_id, with_for_update=True)
+        if product is None:
+            raise NotFoundError(
+                f"Product {product_id} does not exist.",
+                model_name="Product",
+                item_id=product_id,
+            )
+        product.unit_price = new_price
+        product.price_changed_at = effective_at
+        await self._flush(session)
         return product
 
     async def set_status(self, product_ids: list[UUID], status: ProductStatus) -> int:
         """Set the status of several products at once; returns how many rows changed."""
         if not product_ids:
             return 0
-        async with managed_session() as session:
-            result = await session.execute(
-                update(Product)
-                .where(col(Product.id).in_(product_ids), col(Product.status) != status)
-                .values(status=status)
-            )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        result = await self.session.exec(
+            update(Product)
+            .where(col(Product.id).in_(product_ids), col(Product.status) != status)
+            .values(status=status)
+        )
+        return result.rowcount
 
 
 class StockManager(
@@ -106,66 +105,64 @@ class StockManager(
 
     async def receive(self, delivery: Delivery) -> StockLevel:
         """Book a delivery in: adds ``delivery.quantity`` units to the stock item."""
-        async with managed_session() as session:
-            result = await session.execute(
-                select(StockItem)
-                .where(
-                    StockItem.warehouse_id == delivery.warehouse_id,
-                    StockItem.product_id == delivery.product_id,
-                )
-                .with_for_update()
+        session = self.session
+        result = await session.exec(
+            select(StockItem)
+            .where(
+                StockItem.warehouse_id == delivery.warehouse_id,
+                StockItem.product_id == delivery.product_id,
             )
-            item = result.scalars().first()
-            if item is None:
-                item = StockItem(
-                    warehouse_id=delivery.warehouse_id, product_id=delivery.product_id
-                )
-                session.add(item)
-            item.quantity += delivery.quantity
-            item.updated_at = delivery.received_at
-            await self._flush(session)
+            .with_for_update()
+        )
+        item = result.first()
+        if item is None:
+            item = StockItem(
+                warehouse_id=delivery.warehouse_id, product_id=delivery.product_id
+            )
+            session.add(item)
+        item.quantity += delivery.quantity
+        item.updated_at = delivery.received_at
+        await self._flush(session)
         return _level(item)
 
     async def reserve(
         self, warehouse_id: UUID, lines: list[ReservationLine]
     ) -> ReservationResult:
         """Reserve every line, or nothing when any line is short."""
-        async with managed_session() as session:
-            wanted: dict[UUID, int] = {}
-            for line in lines:
-                wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
-            result = await session.execute(
-                select(StockItem)
-                .where(
-                    StockItem.warehouse_id == warehouse_id,
-                    col(StockItem.product_id).in_(list(wanted)),
-                )
-                .with_for_update()
+        session = self.session
+        wanted: dict[UUID, int] = {}
+        for line in lines:
+            wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
+        result = await session.exec(
+            select(StockItem)
+            .where(
+                StockItem.warehouse_id == warehouse_id,
+                col(StockItem.product_id).in_(list(wanted)),
             )
-            items = {item.product_id: item for item in result.scalars().all()}
-            shortages: list[Shortage] = []
-            for product_id, requested in sorted(
-                wanted.items(), key=lambda kv: str(kv[0])
-            ):
-                item = items.get(product_id)
-                available = 0 if item is None else item.quantity - item.reserved
-                if available < requested:
-                    shortages.append(
-                        Shortage(
-                            product_id=product_id,
-                            requested=requested,
-                            available=available,
-                        )
+            .with_for_update()
+        )
+        items = {item.product_id: item for item in result.all()}
+        shortages: list[Shortage] = []
+        for product_id, requested in sorted(wanted.items(), key=lambda kv: str(kv[0])):
+            item = items.get(product_id)
+            available = 0 if item is None else item.quantity - item.reserved
+            if available < requested:
+                shortages.append(
+                    Shortage(
+                        product_id=product_id,
+                        requested=requested,
+                        available=available,
                     )
-            if shortages:
-                return ReservationResult(
-                    accepted=False, reserved_units=0, shortages=shortages
                 )
-            now = datetime.now(UTC)
-            for product_id, requested in wanted.items():
-                items[product_id].reserved += requested
-                items[product_id].updated_at = now
-            await self._flush(session)
+        if shortages:
+            return ReservationResult(
+                accepted=False, reserved_units=0, shortages=shortages
+            )
+        now = datetime.now(UTC)
+        for product_id, requested in wanted.items():
+            items[product_id].reserved += requested
+            items[product_id].updated_at = now
+        await self._flush(session)
         return ReservationResult(
             accepted=True, reserved_units=sum(wanted.values()), shortages=[]
         )
@@ -174,18 +171,18 @@ class StockManager(
         self, warehouse_id: UUID, *, include_discontinued: bool = False
     ) -> StockValuation:
         """Value of everything a warehouse holds, at current unit prices."""
-        async with managed_session() as session:
-            query = (
-                select(
-                    func.coalesce(func.sum(StockItem.quantity * Product.unit_price), 0),
-                    func.count(col(StockItem.id)),
-                )
-                .join(Product, col(Product.id) == col(StockItem.product_id))
-                .where(StockItem.warehouse_id == warehouse_id)
+        session = self.session
+        query = (
+            select(
+                func.coalesce(func.sum(StockItem.quantity * Product.unit_price), 0),
+                func.count(col(StockItem.id)),
             )
-            if not include_discontinued:
-                query = query.where(Product.status == ProductStatus.ACTIVE)
-            total, lines = (await session.execute(query)).one()
+            .join(Product, col(Product.id) == col(StockItem.product_id))
+            .where(StockItem.warehouse_id == warehouse_id)
+        )
+        if not include_discontinued:
+            query = query.where(Product.status == ProductStatus.ACTIVE)
+        total, lines = (await session.exec(query)).one()
         return StockValuation(
             warehouse_id=warehouse_id,
             total_value=Decimal(total).quantize(Decimal("0.01")),
