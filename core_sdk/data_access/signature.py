@@ -6,9 +6,9 @@ The generator and the worker both call these functions, so "what is an operation
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import inspect
-import re
 import sys
 import types
 import typing
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_CONSTANT_TYPES = (type(None), bool, int, float, str, bytes, enum.Enum)
 
 
 @dataclass(frozen=True)
@@ -90,13 +90,26 @@ def _qualified(value: Any) -> str:
     return _annotation_text(value)
 
 
+def _default_text(value: Any) -> str:
+    """A default as the fingerprint sees it: the same in every process.
+
+    Constants (and tuples of them) by value; anything else only by type, because its ``repr``
+    may change from run to run (``datetime.now()``, a set's order under hash randomisation).
+    """
+    if isinstance(value, _CONSTANT_TYPES):
+        return repr(value)
+    if type(value) is tuple:
+        return "(" + ",".join(_default_text(item) for item in value) + ")"
+    return f"<{type(value).__module__}.{type(value).__qualname__}>"
+
+
 def operation_fingerprint(manager_cls: type, method_name: str) -> str:
     """16 hex characters identifying the live signature of ``manager_cls.method_name``."""
     function = getattr(manager_cls, method_name)
     signature = inspect.signature(function)
     parts = [method_name]
     for param in list(signature.parameters.values())[1:]:
-        default = "" if param.default is param.empty else _ADDRESS.sub("", repr(param.default))
+        default = "" if param.default is param.empty else _default_text(param.default)
         parts.append(
             f"{param.name}|{param.kind.name}|{_annotation_text(param.annotation)}|{default}"
         )
