@@ -29,7 +29,7 @@ class JSONOnlyFormatter(TaskiqFormatter):
             )
 
     def dumps(self, message: TaskiqMessage) -> BrokerMessage:
-        # one pass in pydantic-core: the same bytes as dumps(message.model_dump(mode="json"))
+        # one pass in pydantic-core (see codec.dumps_any: strict JSON but for NaN/Infinity)
         data = dumps_any(message)
         self._check(len(data), message.task_name)
         return BrokerMessage(

@@ -104,6 +104,15 @@ class StoredResult:
         )
 
 
+def _message_of(exc: BaseException) -> str:
+    """``str(exc)`` as valid UTF-8, even when ``__str__`` raises or the text has lone surrogates."""
+    try:
+        message = str(exc)
+    except Exception:
+        message = f"<{type(exc).__name__} whose message could not be printed>"
+    return message.encode("utf-8", "replace").decode("utf-8")
+
+
 def encode_result(result: TaskiqResult[Any]) -> bytes:
     """The JSON document for ``result``; never raises (an unencodable value becomes an error)."""
     error: dict[str, str] | None = None
@@ -112,7 +121,7 @@ def encode_result(result: TaskiqResult[Any]) -> bytes:
         error = {
             "type": type(exc).__name__ if exc is not None else "Exception",
             "module": type(exc).__module__ if exc is not None else "builtins",
-            "message": str(exc) if exc is not None else "unknown error",
+            "message": _message_of(exc) if exc is not None else "unknown error",
         }
     else:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import textwrap
 import uuid
 from collections.abc import Iterator
@@ -385,3 +386,36 @@ async def test_get_dam_factory_works_as_a_fastapi_dependency(database: str) -> N
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         response = await client.get(f"/depots/{depot.id}")
     assert response.status_code == 200 and response.json() == {"name": depot.name}
+
+
+def test_unprintable_exception_still_makes_a_result_document() -> None:
+    from taskiq import TaskiqResult
+
+    from core_sdk.broker.result_backend import decode_result, encode_result
+
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+    for exc, expected in (
+        (Unprintable(), "<Unprintable whose message could not be printed>"),
+        (ValueError("bad \udcff byte"), "bad ? byte"),
+    ):
+        document = encode_result(
+            TaskiqResult(is_err=True, return_value=None, execution_time=0.1, error=exc)
+        )
+        stored = decode_result(document, "t1")
+        assert stored.is_err
+        assert stored.to_exception().message == expected
+
+
+def test_non_finite_floats_round_trip_instead_of_becoming_null() -> None:
+    from core_sdk.broker.codec import dumps_any, loads
+    from core_sdk.data_access import Operation
+
+    op = Operation[float]("M", "m", None, {"x": float | None, "xs": list[float]}, float)
+    _, kwargs = op.encode_arguments((), {"x": float("nan"), "xs": [float("inf"), -float("inf")]})
+    wire = loads(dumps_any(kwargs))
+    assert math.isnan(wire["x"])
+    assert wire["xs"] == [math.inf, -math.inf]
+    assert op.decode_result(loads(dumps_any(float("-inf")))) == -math.inf
