@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,7 +18,6 @@ __all__ = ["BaseAppSettings", "Environment", "get_settings"]
 
 Environment = Literal["test", "dev", "prod"]
 _ENV_ALIASES = {"development": "dev", "production": "prod", "testing": "test"}
-_REDIS_SCHEMES = {"redis", "rediss", "unix"}
 
 
 class BaseAppSettings(BaseSettings):
@@ -41,6 +39,7 @@ class BaseAppSettings(BaseSettings):
     REDIS_CONSUMER_GROUP: str = Field(default="dam-workers", min_length=1)
     REDIS_IDLE_TIMEOUT_MS: int = Field(default=600_000, ge=100)
     REDIS_XREAD_BLOCK_MS: int = Field(default=2000, ge=1)
+    REDIS_XREAD_COUNT: int = Field(default=10, ge=1)
     REDIS_MAX_CONNECTIONS: int | None = Field(default=None, ge=2)
     REDIS_CONNECT_TIMEOUT_SECONDS: float = Field(default=2.0, gt=0)
     MAX_MESSAGE_BYTES: int = Field(default=1_000_000, ge=1024)
@@ -72,17 +71,9 @@ class BaseAppSettings(BaseSettings):
             return None
         if not isinstance(value, str):
             raise ValueError("must be a string such as redis://localhost:6379/0")
-        parts = urlsplit(value.strip())
-        if parts.scheme not in _REDIS_SCHEMES:
-            raise ValueError(
-                "must be a redis://, rediss:// or unix:// URL such as redis://localhost:6379/0"
-            )
-        if parts.scheme != "unix" and not parts.hostname:
-            raise ValueError("has no host; expected e.g. redis://localhost:6379/0")
-        try:
-            _ = parts.port
-        except ValueError as exc:
-            raise ValueError(f"has an invalid port: {exc}") from None
+        from core_sdk.broker.topology import parse_redis_url
+
+        parse_redis_url(value)  # ValueError names the problem (never the password)
         return value.strip()
 
     @field_validator("DATABASE_URL", mode="after")

@@ -3,7 +3,11 @@
 * ``ENV=test``                      -> ``InMemoryBroker`` (tasks run in-process)
 * ``REDIS_URL`` set                 -> Redis stream broker (consumer group, acks after the result
                                        is stored, acknowledged entries deleted) + JSON result
-                                       backend with a TTL and pushed completion
+                                       backend with a TTL and pushed completion; the URL's scheme
+                                       picks the deployment: ``redis://`` (one server),
+                                       ``redis+sentinel://`` (taskiq-redis's Sentinel stream
+                                       broker), ``redis+cluster://`` (its Cluster stream broker),
+                                       see :mod:`core_sdk.broker.topology`
 * no ``REDIS_URL``                  -> ``InMemoryBroker`` with a warning (outside tests)
 * ``REDIS_URL`` set but unreachable -> ``ConfigurationError`` when ``ENV=prod``; a warning and the
                                        in-memory fallback elsewhere
@@ -15,15 +19,27 @@ process-wide one (``manager.broker`` calls use :func:`get_broker`).
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from redis import Redis as SyncRedis
-from redis.exceptions import RedisError
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from taskiq import AsyncBroker, InMemoryBroker
 
 from core_sdk.broker.formatter import JSONOnlyFormatter
 from core_sdk.broker.operations import register_dam_task
 from core_sdk.broker.result_backend import InMemoryJSONResultBackend, RedisJSONResultBackend
-from core_sdk.broker.stream import DAMRedisStreamBroker
+from core_sdk.broker.stream import (
+    DAMRedisStreamBroker,
+    DAMRedisStreamClusterBroker,
+    DAMRedisStreamSentinelBroker,
+)
+from core_sdk.broker.topology import (
+    ClusterJSONResultBackend,
+    SentinelJSONResultBackend,
+    parse_redis_url,
+    ping,
+)
 from core_sdk.config import BaseAppSettings, get_settings
 from core_sdk.exceptions import ConfigurationError
 
@@ -47,46 +63,91 @@ def build_inmemory_broker(settings: BaseAppSettings) -> AsyncBroker:
 
 
 def build_redis_broker(settings: BaseAppSettings) -> AsyncBroker:
-    """Redis stream broker + Redis JSON result backend from ``settings`` (no connection made)."""
+    """Redis stream broker + Redis JSON result backend from ``settings`` (no connection made).
+
+    ``redis://`` -> :class:`DAMRedisStreamBroker`, ``redis+sentinel://`` ->
+    :class:`DAMRedisStreamSentinelBroker`, ``redis+cluster://`` ->
+    :class:`DAMRedisStreamClusterBroker`.
+    """
     if not settings.REDIS_URL:
         raise ConfigurationError("REDIS_URL is not set.")
+    try:
+        target = parse_redis_url(settings.REDIS_URL)
+    except ValueError as exc:
+        raise ConfigurationError(f"REDIS_URL {exc}") from None
     timeout = settings.REDIS_CONNECT_TIMEOUT_SECONDS
-    target = DAMRedisStreamBroker(
-        url=settings.REDIS_URL,
-        queue_name=settings.REDIS_QUEUE_NAME,
-        consumer_group_name=settings.REDIS_CONSUMER_GROUP,
-        # "0": a group created after calls were queued still receives them. Acknowledged
-        # entries are deleted, so the stream only holds unfinished calls.
-        consumer_id="0",
-        idle_timeout=settings.REDIS_IDLE_TIMEOUT_MS,
-        xread_block=settings.REDIS_XREAD_BLOCK_MS,
-        # the autoclaim lock is held for one XAUTOCLAIM; a crashed holder must not block others
-        unacknowledged_lock_timeout=5.0,
-        max_connection_pool_size=settings.REDIS_MAX_CONNECTIONS,
-        socket_connect_timeout=timeout,
-    ).with_result_backend(
-        RedisJSONResultBackend(
-            settings.REDIS_URL,
-            key_prefix=settings.REDIS_KEY_PREFIX,
-            ttl_seconds=settings.RESULT_TTL_SECONDS,
-            max_connections=settings.REDIS_MAX_CONNECTIONS,
-            socket_connect_timeout=timeout,
-            health_check_interval=30,
+    stream_options: dict[str, Any] = {
+        "queue_name": settings.REDIS_QUEUE_NAME,
+        "consumer_group_name": settings.REDIS_CONSUMER_GROUP,
+        # "0": a group created after calls were queued (or again after Redis restarted) still
+        # receives them. Acknowledged entries are deleted, so the stream only holds unfinished
+        # calls.
+        "consumer_id": "0",
+        "idle_timeout": settings.REDIS_IDLE_TIMEOUT_MS,
+        "xread_block": settings.REDIS_XREAD_BLOCK_MS,
+        # entries one read takes; a worker holds them until it can start them, so a small
+        # number spreads a burst over all workers
+        "xread_count": settings.REDIS_XREAD_COUNT,
+        "socket_connect_timeout": timeout,
+    }
+    backend_options: dict[str, Any] = {
+        "key_prefix": settings.REDIS_KEY_PREFIX,
+        "ttl_seconds": settings.RESULT_TTL_SECONDS,
+        "max_connections": settings.REDIS_MAX_CONNECTIONS,
+        "socket_connect_timeout": timeout,
+    }
+    if target.kind != "cluster":
+        # A pooled connection that Redis dropped (restart, fail-over, idle timeout) is
+        # replaced once, at once, instead of failing the command. (Cluster clients have their
+        # own retry policy.) At-least-once: a send retried this way may queue a call twice.
+        retry = Retry(NoBackoff(), 1, (RedisConnectionError,))
+        stream_options["retry"] = retry
+        backend_options["retry"] = retry
+    target_broker: AsyncBroker
+    if target.kind == "sentinel":
+        assert target.service_name is not None
+        target_broker = DAMRedisStreamSentinelBroker(
+            sentinels=list(target.hosts),
+            master_name=target.service_name,
+            sentinel_kwargs=target.sentinel_kwargs(
+                socket_connect_timeout=timeout, socket_timeout=timeout
+            ),
+            **target.connection_kwargs(),
+            **stream_options,
         )
-    )
-    return _finish(target, settings)
+        backend: RedisJSONResultBackend = SentinelJSONResultBackend(target, **backend_options)
+    elif target.kind == "cluster":
+        from redis.asyncio.cluster import ClusterNode
+
+        cluster_options: dict[str, Any] = {}
+        if settings.REDIS_MAX_CONNECTIONS is not None:
+            cluster_options["max_connection_pool_size"] = settings.REDIS_MAX_CONNECTIONS
+        target_broker = DAMRedisStreamClusterBroker(
+            url=target.url,
+            startup_nodes=[ClusterNode(host, port) for host, port in target.hosts[1:]],
+            **target.connection_kwargs(),
+            **cluster_options,
+            **stream_options,
+        )
+        backend = ClusterJSONResultBackend(target, **backend_options)
+    else:
+        target_broker = DAMRedisStreamBroker(
+            url=settings.REDIS_URL,
+            max_connection_pool_size=settings.REDIS_MAX_CONNECTIONS,
+            **stream_options,
+        )
+        backend = RedisJSONResultBackend(
+            settings.REDIS_URL, health_check_interval=30, **backend_options
+        )
+    return _finish(target_broker.with_result_backend(backend), settings)
 
 
 def _redis_reachable(url: str, timeout: float) -> Exception | None:
     try:
-        client = SyncRedis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
-        try:
-            client.ping()
-        finally:
-            client.close()
-    except (RedisError, OSError) as exc:
-        return exc
-    return None
+        target = parse_redis_url(url)
+    except ValueError as exc:
+        return ValueError(f"REDIS_URL {exc}")
+    return ping(target, timeout)
 
 
 def build_broker(

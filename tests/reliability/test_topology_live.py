@@ -1,0 +1,149 @@
+"""Sentinel and Cluster for real: private ``redis-server --sentinel`` / three cluster nodes on free
+ports, a real worker and client selected by ``redis+sentinel://`` / ``redis+cluster://``."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import redis
+from rel_helpers import Names, RedisServer, Worker, call, free_port, wait_for, wait_serving
+
+from core_sdk.broker.stream import DAMRedisStreamClusterBroker, DAMRedisStreamSentinelBroker
+from core_sdk.broker.topology import ClusterJSONResultBackend, SentinelJSONResultBackend
+
+
+@pytest.fixture
+def sentinel_url() -> Iterator[str]:
+    master = RedisServer().start()
+    port = free_port()
+    config = master.dir / "sentinel.conf"
+    config.write_text(
+        f"port {port}\nbind 127.0.0.1\ndaemonize no\ndir {master.dir}\n"
+        f"sentinel monitor relmaster 127.0.0.1 {master.port} 1\n"
+        "sentinel down-after-milliseconds relmaster 5000\n"
+    )
+    sentinel = RedisServer(port)
+    sentinel.dir = master.dir
+    process = subprocess.Popen(
+        ["redis-server", str(config), "--sentinel"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        sentinel.process = process
+        sentinel.wait_ready()
+        client = redis.Redis(port=port)
+        try:
+            assert client.execute_command("SENTINEL", "get-master-addr-by-name", "relmaster")
+        finally:
+            client.close()
+        yield f"redis+sentinel://127.0.0.1:{port}/relmaster/0"
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+        master.stop()
+
+
+@pytest.fixture
+def cluster_url() -> Iterator[str]:
+    nodes = [
+        RedisServer(
+            None,
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-node-timeout",
+            "2000",
+        ).start()
+        for _ in range(3)
+    ]
+    try:
+        subprocess.run(
+            [
+                "redis-cli",
+                "--cluster",
+                "create",
+                *(f"127.0.0.1:{node.port}" for node in nodes),
+                "--cluster-replicas",
+                "0",
+                "--cluster-yes",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        for node in nodes:
+            client = redis.Redis(port=node.port)
+            try:
+                for _ in range(200):
+                    if b"cluster_state:ok" in client.execute_command("CLUSTER", "INFO"):
+                        break
+                    import time
+
+                    time.sleep(0.05)
+            finally:
+                client.close()
+        yield "redis+cluster://" + ",".join(f"127.0.0.1:{node.port}" for node in nodes[:2])
+    finally:
+        for node in nodes:
+            node.stop()
+
+
+async def serve_some_calls(
+    url: str,
+    start_worker: Callable[..., Worker],
+    make_client: Callable[..., Any],
+    db: Any,
+) -> Any:
+    names = Names(url)
+    worker = start_worker(names, REDIS_IDLE_TIMEOUT_MS="1000")
+    broker = await make_client(names, REDIS_IDLE_TIMEOUT_MS=1000)
+    await wait_serving(broker, [worker])
+    tag = f"topo-{uuid.uuid4().hex[:8]}"
+    pids = await asyncio.gather(
+        *(call(broker, "put", 20, idempotency_key=f"{tag}-{n}", tag=tag) for n in range(20))
+    )
+    assert set(pids) == set(worker.children())
+    assert await db.fetchval("SELECT count(*) FROM rel_item WHERE tag = $1", tag) == 20
+    assert "Traceback" not in worker.log(), worker.log()
+    return broker, names
+
+
+async def test_sentinel_url_end_to_end(
+    sentinel_url: str,
+    start_worker: Callable[..., Worker],
+    make_client: Callable[..., Any],
+    db: Any,
+) -> None:
+    broker, names = await serve_some_calls(sentinel_url, start_worker, make_client, db)
+    assert isinstance(broker, DAMRedisStreamSentinelBroker)
+    assert isinstance(broker.result_backend, SentinelJSONResultBackend)
+    client = broker.client
+
+    async def acknowledged() -> bool:
+        return bool(await client.xlen(names.queue_name) == 0)
+
+    await wait_for(acknowledged, 10, "acknowledged entries to be deleted")
+
+
+async def test_cluster_url_end_to_end(
+    cluster_url: str,
+    start_worker: Callable[..., Worker],
+    make_client: Callable[..., Any],
+    db: Any,
+) -> None:
+    broker, names = await serve_some_calls(cluster_url, start_worker, make_client, db)
+    assert isinstance(broker, DAMRedisStreamClusterBroker)
+    assert isinstance(broker.result_backend, ClusterJSONResultBackend)
+
+    async def acknowledged() -> bool:
+        return bool(await broker.redis.xlen(names.queue_name) == 0)
+
+    await wait_for(acknowledged, 10, "acknowledged entries to be deleted")
