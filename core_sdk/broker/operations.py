@@ -69,6 +69,31 @@ class RuntimeOperation:
         return decoding_adapter(self.param_type(name))
 
 
+def _fill_from_generated(
+    info: ModelInfo,
+    method_name: str,
+    params: dict[str, Any],
+    returns: Any,
+    unresolved: list[str],
+) -> tuple[dict[str, Any], Any, list[str]]:
+    """Types the live hints could not resolve, taken from the imported generated module.
+
+    Only when its fingerprint matches the live method, so the types describe this signature.
+    """
+    from core_sdk.data_access.typed_proxy import generated_operation
+
+    generated = generated_operation(info.model_name, method_name)
+    if generated is None or generated.fingerprint != operation_fingerprint(
+        info.manager_cls, method_name
+    ):
+        return params, returns, unresolved
+    params = {**params, **{n: generated.params[n] for n in unresolved if n in generated.params}}
+    if "return" in unresolved:
+        returns = generated.returns
+    left = [n for n in unresolved if n != "return" and n not in generated.params]
+    return params, returns, left
+
+
 @functools.lru_cache(maxsize=1024)
 def runtime_operation(info: ModelInfo, method_name: str) -> RuntimeOperation:
     """Resolve ``info.manager_cls.method_name`` (must be a known operation). Cached."""
@@ -77,6 +102,10 @@ def runtime_operation(info: ModelInfo, method_name: str) -> RuntimeOperation:
     extra = info.manager_substitutions()
     params = {name: substitute(tp, extra) for name, tp in params.items()}
     returns = substitute(returns, extra)
+    if unresolved:
+        params, returns, unresolved = _fill_from_generated(
+            info, method_name, params, returns, unresolved
+        )
     if unresolved:
         logger.warning(
             "%s.%s: type hints %s cannot be resolved at run time (imported only under "

@@ -7,6 +7,7 @@ The generated module (``dam-codegen``) defines one :class:`Operation` per DAM me
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -20,6 +21,7 @@ __all__ = [
     "Operation",
     "TaskHandle",
     "TypedBrokerProxy",
+    "generated_operation",
     "generated_proxy_for",
     "register_generated_module",
     "registered_manifest",
@@ -244,6 +246,7 @@ class TypedBrokerProxy:
 
 _proxies: dict[str, type[TypedBrokerProxy]] = {}
 _manifest: dict[tuple[str, str], str] = {}
+_operations: dict[tuple[str, str], Operation[Any]] = {}
 
 
 def register_generated_module(
@@ -259,8 +262,20 @@ def register_generated_module(
         if not (isinstance(proxy_cls, type) and issubclass(proxy_cls, TypedBrokerProxy)):
             raise TypeError(f"proxy for {model_name!r} must subclass TypedBrokerProxy")
         _proxies[model_name.lower()] = proxy_cls
+        for value in vars(sys.modules[proxy_cls.__module__]).values():
+            if isinstance(value, Operation) and value.fingerprint is not None:
+                _operations[(value.model_name.lower(), value.method_name)] = value
     for (model_name, method_name), fingerprint in manifest.items():
         _manifest[(model_name, method_name)] = fingerprint
+
+
+def generated_operation(model_name: str, method_name: str) -> Operation[Any] | None:
+    """The generated module's :class:`Operation` for ``model_name.method_name``, if imported.
+
+    Its types are resolved in the generated module, so the worker can decode with them where
+    the DAM's own hints name things imported only under ``TYPE_CHECKING``.
+    """
+    return _operations.get((model_name.lower(), method_name))
 
 
 def generated_proxy_for(model_name: str) -> type[TypedBrokerProxy] | None:
@@ -277,3 +292,4 @@ def clear_generated_registrations() -> None:
     """Forget generated proxies and manifests (tests)."""
     _proxies.clear()
     _manifest.clear()
+    _operations.clear()

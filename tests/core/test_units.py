@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 import textwrap
+import types
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -189,6 +191,39 @@ def test_unresolvable_hint_warns_once(caplog: pytest.LogCaptureFixture) -> None:
     assert op.unresolved == ("data",) and op.params["n"] is int
     warnings = [r for r in caplog.records if "cannot be resolved" in r.getMessage()]
     assert len(warnings) == 1 and "Depot.untyped_hint" in warnings[0].getMessage()
+
+
+def test_generated_module_types_fill_unresolvable_hints() -> None:
+    from coresvc.managers import DepotManager
+    from coresvc.typing_only import OnlyForTyping
+
+    from core_sdk.data_access import Operation, TypedBrokerProxy, register_generated_module
+    from core_sdk.data_access.signature import operation_fingerprint
+    from core_sdk.data_access.typed_proxy import clear_generated_registrations
+
+    info = ModelRegistry.get_model_info("Depot")
+    fingerprint = operation_fingerprint(DepotManager, "untyped_hint")
+    module = types.ModuleType("coresvc_generated_for_test")
+    module.OP = Operation[dict[str, Any]](  # type: ignore[attr-defined]
+        "Depot",
+        "untyped_hint",
+        fingerprint,
+        {"data": OnlyForTyping, "n": int},
+        dict[str, Any],
+    )
+    proxy = type("DepotBroker", (TypedBrokerProxy,), {"__module__": module.__name__})
+    sys.modules[module.__name__] = module
+    runtime_operation.cache_clear()
+    try:
+        register_generated_module({("Depot", "untyped_hint"): fingerprint}, {"Depot": proxy})
+        op = runtime_operation(info, "untyped_hint")
+        assert op.unresolved == ()
+        assert op.params["data"] is OnlyForTyping
+        assert op.adapter("data").validate_python({"x": "3"}) == OnlyForTyping(x=3)
+    finally:
+        clear_generated_registrations()
+        del sys.modules[module.__name__]
+        runtime_operation.cache_clear()
 
 
 # -- worker setup ------------------------------------------------------------------------------
