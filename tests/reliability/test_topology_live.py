@@ -4,9 +4,12 @@ ports, a real worker and client selected by ``redis+sentinel://`` / ``redis+clus
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
+import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -15,38 +18,58 @@ from rel_helpers import Names, RedisServer, Worker, call, free_port, wait_for, w
 
 from core_sdk.broker.stream import DAMRedisStreamClusterBroker, DAMRedisStreamSentinelBroker
 from core_sdk.broker.topology import ClusterJSONResultBackend, SentinelJSONResultBackend
+from core_sdk.exceptions import BrokerConnectionError, OperationTimeoutError
+
+
+@dataclass
+class SentinelSetup:
+    master: RedisServer
+    replica: RedisServer
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"redis+sentinel://127.0.0.1:{self.port}/relmaster/0"
+
+    def master_port(self) -> int:
+        client = redis.Redis(port=self.port)
+        try:
+            _host, port = client.execute_command("SENTINEL", "get-master-addr-by-name", "relmaster")
+            return int(port)
+        finally:
+            client.close()
 
 
 @pytest.fixture
-def sentinel_url() -> Iterator[str]:
+def sentinel() -> Iterator[SentinelSetup]:
+    """A master, its replica and one Sentinel (quorum 1, fail-over after 1 s), all private."""
     master = RedisServer().start()
+    replica = RedisServer(None, "--replicaof", "127.0.0.1", str(master.port)).start()
     port = free_port()
     config = master.dir / "sentinel.conf"
     config.write_text(
         f"port {port}\nbind 127.0.0.1\ndaemonize no\ndir {master.dir}\n"
         f"sentinel monitor relmaster 127.0.0.1 {master.port} 1\n"
-        "sentinel down-after-milliseconds relmaster 5000\n"
+        "sentinel down-after-milliseconds relmaster 1000\n"
+        "sentinel failover-timeout relmaster 3000\n"
     )
-    sentinel = RedisServer(port)
-    sentinel.dir = master.dir
     process = subprocess.Popen(
         ["redis-server", str(config), "--sentinel"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    setup = SentinelSetup(master, replica, port)
     try:
-        sentinel.process = process
-        sentinel.wait_ready()
-        client = redis.Redis(port=port)
-        try:
-            assert client.execute_command("SENTINEL", "get-master-addr-by-name", "relmaster")
-        finally:
-            client.close()
-        yield f"redis+sentinel://127.0.0.1:{port}/relmaster/0"
+        probe = RedisServer(port)
+        probe.process = process
+        probe.wait_ready()
+        assert setup.master_port() == master.port
+        yield setup
     finally:
         process.kill()
         process.wait(timeout=10)
+        replica.stop()
         master.stop()
 
 
@@ -116,13 +139,13 @@ async def serve_some_calls(
     return broker, names
 
 
-async def test_sentinel_url_end_to_end(
-    sentinel_url: str,
+async def test_sentinel_url_end_to_end_and_fail_over(
+    sentinel: SentinelSetup,
     start_worker: Callable[..., Worker],
     make_client: Callable[..., Any],
     db: Any,
 ) -> None:
-    broker, names = await serve_some_calls(sentinel_url, start_worker, make_client, db)
+    broker, names = await serve_some_calls(sentinel.url, start_worker, make_client, db)
     assert isinstance(broker, DAMRedisStreamSentinelBroker)
     assert isinstance(broker.result_backend, SentinelJSONResultBackend)
     client = broker.client
@@ -131,6 +154,35 @@ async def test_sentinel_url_end_to_end(
         return bool(await client.xlen(names.queue_name) == 0)
 
     await wait_for(acknowledged, 10, "acknowledged entries to be deleted")
+    pid = await call(broker, "pid")
+    await wait_for(
+        lambda: (
+            redis.Redis(port=sentinel.replica.port).info("replication")["master_link_status"]
+            == "up"
+        ),
+        10,
+        "the replica to be in sync",
+    )
+
+    # the master dies; the Sentinel promotes the replica; worker and client follow it
+    sentinel.master.kill()
+    tag = f"failover-{uuid.uuid4().hex[:8]}"
+    errors: list[Exception] = []
+    deadline = time.monotonic() + 40
+    while True:
+        started = time.monotonic()
+        try:
+            result = await call(broker, "put", 3.0, idempotency_key=f"{tag}-{len(errors)}", tag=tag)
+            break
+        except (BrokerConnectionError, OperationTimeoutError) as exc:
+            assert time.monotonic() - started < 3.0 + 2.0
+            errors.append(exc)
+            assert time.monotonic() < deadline, [str(e) for e in errors[-3:]]
+    if os.environ.get("REL_DEBUG"):
+        print(f"\nfail-over: {len(errors)} failed call(s) first: {[repr(e) for e in errors]}")
+    assert result == pid  # the same worker process, never restarted
+    assert sentinel.master_port() == sentinel.replica.port
+    assert await call(broker, "pid", 10.0) == pid
 
 
 async def test_cluster_url_end_to_end(
