@@ -26,6 +26,7 @@ class ImportStatement:
     module: str
     name: str | None = None  # None: ``import module``
     alias: str | None = None
+    comment: str | None = None  # trailing ``# comment``, written when the line fits
 
 
 @dataclass(frozen=True)
@@ -84,12 +85,34 @@ def symbols_in(expr: ir.Expr) -> Iterable[ir.Symbol]:
                 yield from symbols_in(arg)
 
 
+@dataclass(frozen=True)
+class SideEffectImport:
+    """A module imported only to run it: ``from package import module as module``.
+
+    The redundant alias marks the name as used on purpose (ruff, mypy and pyright accept it).
+    """
+
+    module: str  # dotted name
+    comment: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.module.rpartition(".")[2]
+
+    def statement(self) -> ImportStatement:
+        package, _, name = self.module.rpartition(".")
+        if not package:
+            return ImportStatement(name, None, name, self.comment)
+        return ImportStatement(package, name, name, self.comment)
+
+
 def plan_imports(
     fixed: Iterable[ir.Symbol],
     module_style: Iterable[ir.Symbol],
     symbols: Iterable[ir.Symbol],
     defined: Iterable[str],
     class_scope: Iterable[str],
+    side_effects: Iterable[SideEffectImport] = (),
 ) -> ImportPlan:
     """Spell every symbol.
 
@@ -97,7 +120,9 @@ def plan_imports(
     ``module_style`` symbols are spelled ``package.module.Name`` after ``import package.module``;
     ``symbols`` (from user signatures) are imported by name, aliased on a collision with a name
     the module ``defined`` or another import, and builtins are spelled ``builtins.x`` when a
-    method of a generated class (``class_scope``) shadows them.
+    method of a generated class (``class_scope``) shadows them. ``side_effects`` are modules
+    imported under their own name (never referenced, so a class-scope shadow is harmless); a
+    clash with a defined or fixed name is a ValueError.
     """
     taken: dict[str, ir.Symbol | None] = dict.fromkeys(defined)
     shadowed = set(class_scope)
@@ -115,6 +140,14 @@ def plan_imports(
             raise ValueError(f"{symbol.name} is reserved by the generated module")
         spellings[symbol] = symbol.name
         statements.add(ImportStatement(symbol.module, symbol.name))
+    for module in side_effects:
+        if module.name in taken:
+            raise ValueError(
+                f"{module.module} is imported as {module.name!r}, a name the generated module "
+                "also defines"
+            )
+        taken[module.name] = None
+        statements.add(module.statement())
     for symbol in module_style:
         taken.setdefault(symbol.module.split(".")[0], None)
         spellings[symbol] = f"{symbol.module}.{symbol.name}"
@@ -177,6 +210,7 @@ def _module_key(module: str) -> tuple[object, ...]:
 class _FromImport:
     module: str
     members: tuple[tuple[str, str | None], ...]
+    comment: str | None = None
 
     def key(self) -> tuple[object, ...]:
         return (*_module_key(self.module), _member_key(*self.members[0]))
@@ -186,18 +220,20 @@ def import_block(
     statements: Iterable[ImportStatement], style: CodeStyle, layout: Layout
 ) -> list[str]:
     """The import lines (sections separated by one blank line)."""
-    straight: dict[Section, set[str]] = {}
+    straight: dict[Section, set[tuple[str, str | None, str | None]]] = {}
     plain: dict[tuple[Section, str], list[tuple[str, str | None]]] = {}
     aliased: dict[Section, list[_FromImport]] = {}
     for statement in statements:
         section = style.section(statement.module)
         if statement.name is None:
-            straight.setdefault(section, set()).add(statement.module)
+            entry = (statement.module, statement.alias, statement.comment)
+            straight.setdefault(section, set()).add(entry)
         elif statement.alias is None:
             plain.setdefault((section, statement.module), []).append((statement.name, None))
         else:
             member = (statement.name, statement.alias)
-            aliased.setdefault(section, []).append(_FromImport(statement.module, (member,)))
+            from_import = _FromImport(statement.module, (member,), statement.comment)
+            aliased.setdefault(section, []).append(from_import)
     from_imports: dict[Section, list[_FromImport]] = {
         section: list(items) for section, items in aliased.items()
     }
@@ -206,13 +242,15 @@ def import_block(
         from_imports.setdefault(section, []).append(_FromImport(module, ordered))
     lines: list[str] = []
     for section in Section:
-        modules = sorted(straight.get(section, ()), key=_module_key)
+        modules = sorted(straight.get(section, ()), key=lambda entry: _module_key(entry[0]))
         froms = sorted(from_imports.get(section, ()), key=_FromImport.key)
         if not modules and not froms:
             continue
         if lines:
             lines.append("")
-        lines += [f"import {module}" for module in modules]
+        for module, alias, comment in modules:
+            line = f"import {module}" if alias is None else f"import {module} as {alias}"
+            lines.append(_with_comment(line, comment, layout))
         for item in froms:
             names = tuple(
                 Text(name if alias is None else f"{name} as {alias}")
@@ -220,11 +258,19 @@ def import_block(
             )
             flat = f"from {item.module} import {', '.join(n.text for n in names)}"
             if layout.fits(flat):
-                lines.append(flat)
+                lines.append(_with_comment(flat, item.comment, layout))
             else:
                 doc = Bracketed(f"from {item.module} import ", "(", names, ")", collection=True)
                 lines += layout.lines(doc)
     return lines
+
+
+def _with_comment(line: str, comment: str | None, layout: Layout) -> str:
+    """``line  # comment`` when that fits the line length, else ``line``."""
+    if comment is None:
+        return line
+    commented = f"{line}  # {comment}"
+    return commented if layout.fits(commented) else line
 
 
 def quoted(text: str) -> str:

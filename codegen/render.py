@@ -13,7 +13,15 @@ from importlib import resources
 import jinja2
 
 from codegen import ir
-from codegen.imports import ImportPlan, import_block, plan_imports, quoted, symbols_in
+from codegen.errors import CodegenError
+from codegen.imports import (
+    ImportPlan,
+    SideEffectImport,
+    import_block,
+    plan_imports,
+    quoted,
+    symbols_in,
+)
 from codegen.layout import INDENT, Bracketed, Doc, Layout, Text
 from codegen.style import CodeStyle
 
@@ -288,7 +296,15 @@ def render_module(service: ir.Service, style: CodeStyle) -> str:
     defined += [op.constant for model in service.models for op in model.operations]
     class_scope = {"kick", "broker"}
     class_scope.update(op.name for model in service.models for op in model.operations)
-    plan = plan_imports(fixed, [CORE_FACTORY], _used_symbols(service), defined, class_scope)
+    # importing the generated module imports the registry config too: the models are
+    # registered with the proxies, whatever the caller imported first
+    registry = SideEffectImport(service.registry_module, "registers the models")
+    try:
+        plan = plan_imports(
+            fixed, [CORE_FACTORY], _used_symbols(service), defined, class_scope, [registry]
+        )
+    except ValueError as exc:
+        raise CodegenError(f"{exc}; rename the registry module") from None
     writer = ModuleWriter(plan, layout)
     template = _environment().get_template(TEMPLATE)
     text = template.render(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from codegen_helpers import (
+    BIN,
     GOLDEN,
     REPO_ROOT,
     check_golden,
@@ -181,6 +182,102 @@ print("ok")
         check=False,
     )
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_importing_the_module_alone_imports_the_registry_config(shop_root: Path) -> None:
+    """``import <pkg>._tasks`` is enough at run time: it imports the registry config (which
+    registers the models) before registering the proxies."""
+    text = (shop_root / "cg_shop" / "_tasks.py").read_text()
+    assert (
+        "\nfrom cg_shop import registry_config as registry_config  # registers the models\n" in text
+    )
+    script = """
+from cg_shop._tasks import CrateBroker, get_dam_factory
+from core_sdk.registry import ModelRegistry
+
+assert ModelRegistry.model_names() == ["Crate", "Note", "Shelf", "Tray"]
+assert type(get_dam_factory().get_manager("Crate").broker) is CrateBroker
+print("ok")
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=shop_root,
+        env=tool_env(ENV="test"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.stdout.strip() == "ok", result.stderr
+
+
+FLAT_MODELS = """\
+from uuid import UUID, uuid4
+
+from sqlmodel import Field, SQLModel
+
+
+class Pallet(SQLModel, table=True):
+    __tablename__ = "cgflat_pallet"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    label: str
+
+
+class Bay(SQLModel, table=True):
+    __tablename__ = "cgflat_bay"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+"""
+
+FLAT_REGISTRY = """\
+from core_sdk.registry import ModelRegistry
+
+from models import Bay, Pallet
+
+ModelRegistry.register_local(model_cls=Bay)
+ModelRegistry.register_local(model_cls=Pallet)
+"""
+
+
+def test_a_top_level_registry_module_is_imported_as_itself(tmp_path: Path) -> None:
+    """A registry that is a top-level module (no package): ``import registry_config as
+    registry_config``, still clean under ruff and mypy --strict, and it registers at run time."""
+    root = make_service_root(tmp_path, [])
+    (root / "models.py").write_text(FLAT_MODELS)
+    (root / "registry_config.py").write_text(FLAT_REGISTRY)
+    result = run_cli(["registry_config.py", "-o", "_tasks.py"], cwd=root)
+    assert result.returncode == 0, result.stderr
+    text = (root / "_tasks.py").read_text()
+    assert "\nimport registry_config as registry_config  # registers the models\n" in text
+    for args in (["check", "_tasks.py"], ["format", "--check", "--diff", "_tasks.py"]):
+        checked = subprocess.run(
+            [ruff(), *args], cwd=root, capture_output=True, text=True, check=False
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+    mypy = subprocess.run(
+        [str(BIN / "mypy"), "--strict", "--no-incremental", "--cache-dir=/dev/null", "_tasks.py"],
+        cwd=root,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert mypy.returncode == 0, mypy.stdout + mypy.stderr
+    script = (
+        "import _tasks\nfrom core_sdk.registry import ModelRegistry\n"
+        "assert ModelRegistry.model_names() == ['Bay', 'Pallet']\n"
+        "assert type(_tasks.get_dam_factory().get_manager('Pallet').broker) is "
+        "_tasks.PalletBroker\nprint('ok')\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=root,
+        env=tool_env(ENV="test"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.stdout.strip() == "ok", run.stderr
 
 
 def test_a_generic_custom_manager_gets_a_typed_view(tmp_path: Path) -> None:

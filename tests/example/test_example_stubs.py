@@ -61,3 +61,29 @@ def test_generated_module_passes_ruff() -> None:
     for args in (["check"], ["format", "--check"]):
         result = run([tool("ruff"), *args, "app/_tasks.py"], EXAMPLE_DIR)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_importing_the_generated_module_alone_registers_the_models() -> None:
+    """README step 4: `from app._tasks import ...` is enough (no import cycle, no
+    separate `import app.registry_config`); every model gets its typed proxy."""
+    script = """
+import sys
+from app._tasks import DataAccessManagerFactory, ProductBroker, WarehouseBroker
+from core_sdk.registry import ModelRegistry
+
+assert ModelRegistry.model_names() == ["Product", "StockItem", "Warehouse"]
+factory = DataAccessManagerFactory()
+assert type(factory.get_manager("Product").broker) is ProductBroker
+assert type(factory.get_manager("Warehouse").broker) is WarehouseBroker
+assert "app.registry_config" in sys.modules
+print("ok")
+"""
+    result = subprocess.run(
+        [str(Path(tool("python"))), "-c", script],
+        cwd=EXAMPLE_DIR,
+        env=subprocess_env(ENV="test", PYTHONPATH=str(REPO_ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.stdout.strip() == "ok", result.stdout + result.stderr

@@ -3,8 +3,9 @@
 # to the directory that contains the app package).
 """Typed broker proxies of the models registered in app.registry_config.
 
-Importing this module registers them: ``manager.broker`` then returns the typed proxy of
-its model, and a worker that imports it runs only the operations listed in MANIFEST.
+Importing this module imports app.registry_config (which registers the models) and
+registers the proxies: ``manager.broker`` then returns the typed proxy of its model, and
+a worker that imports it runs only the operations listed in MANIFEST.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from core_sdk.data_access import (
     register_generated_module,
 )
 
+from app import registry_config as registry_config  # registers the models
 from app.managers import ProductManager, StockManager
 from app.models import Product, ProductStatus, StockItem, Warehouse
 from app.schemas import (

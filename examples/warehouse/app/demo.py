@@ -17,7 +17,6 @@ from core_sdk.broker.setup import get_broker
 from core_sdk.config import get_settings
 from core_sdk.db.session import close_db, create_db_and_tables, init_db
 
-from . import registry_config  # noqa: F401  # pyright: ignore[reportUnusedImport]
 from ._tasks import DataAccessManagerFactory
 from .models import ProductStatus
 from .schemas import Delivery, ProductCreate, ReservationLine, WarehouseCreate

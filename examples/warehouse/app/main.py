@@ -3,7 +3,8 @@
 Run it with ``uvicorn app.main:app`` from ``examples/warehouse``, next to a worker.
 The API process needs Redis but no database: every endpoint sends its operation to a
 worker through ``manager.broker.<method>(...)``, typed by the generated
-``app/_tasks.py``.
+``app/_tasks.py`` (importing it also imports ``app.registry_config``, which registers
+the models).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel
 
-from . import registry_config  # noqa: F401  # pyright: ignore[reportUnusedImport]
 from ._tasks import DataAccessManagerFactory, get_dam_factory
 from .models import ProductStatus
 from .schemas import (
