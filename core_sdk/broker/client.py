@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -19,15 +19,34 @@ from core_sdk.exceptions import (
     OperationTimeoutError,
 )
 
-__all__ = ["call_operation", "kick_operation", "result_backend_of", "wait_operation"]
+__all__ = [
+    "call_operation",
+    "default_broker",
+    "kick_operation",
+    "result_backend_of",
+    "wait_operation",
+]
+
+
+_get_broker: Callable[[], AsyncBroker] | None = None
+
+
+def default_broker() -> AsyncBroker:
+    """The process-wide broker (``core_sdk.broker.setup.get_broker``).
+
+    ``setup`` builds the broker when it is imported, so it is imported on first use (not when
+    this module loads) and kept: no import statement runs per call.
+    """
+    global _get_broker
+    if _get_broker is None:
+        from core_sdk.broker.setup import get_broker
+
+        _get_broker = get_broker
+    return _get_broker()
 
 
 def _broker(broker: AsyncBroker | None) -> AsyncBroker:
-    if broker is not None:
-        return broker
-    from core_sdk.broker.setup import get_broker
-
-    return get_broker()
+    return broker if broker is not None else default_broker()
 
 
 def result_backend_of(broker: AsyncBroker) -> DAMResultBackend:

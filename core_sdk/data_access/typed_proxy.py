@@ -6,9 +6,11 @@ The generated module (``dam-codegen``) defines one :class:`Operation` per DAM me
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from collections.abc import Mapping, Sequence
+from types import ModuleType
 from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
@@ -171,6 +173,18 @@ class Operation(Generic[R]):
         return value
 
 
+_client_module: ModuleType | None = None
+
+
+def _client() -> ModuleType:
+    """``core_sdk.broker.client``, imported on first use and kept (importing it when this module
+    loads would be circular): no import statement runs per call."""
+    global _client_module
+    if _client_module is None:
+        _client_module = importlib.import_module("core_sdk.broker.client")
+    return _client_module
+
+
 class TaskHandle(Generic[R]):
     """A started operation. ``await handle.result()`` returns the declared type."""
 
@@ -189,11 +203,9 @@ class TaskHandle(Generic[R]):
 
         The stored result is consumed: call this once per handle.
         """
-        from core_sdk.broker.client import wait_operation
-
         if self._consumed:
             raise RuntimeError(f"{self!r}: result() was already awaited; results are read once.")
-        stored = await wait_operation(self.task_id, timeout, check_first=True)
+        stored = await _client().wait_operation(self.task_id, timeout, check_first=True)
         self._consumed = True
         if stored.is_err:
             raise stored.to_exception(
@@ -205,10 +217,11 @@ class TaskHandle(Generic[R]):
 
     async def is_ready(self) -> bool:
         """True once the worker has stored the result."""
-        from core_sdk.broker.client import result_backend_of
-        from core_sdk.broker.setup import get_broker
-
-        return await result_backend_of(get_broker()).is_result_ready(self.task_id)
+        client = _client()
+        ready: bool = await client.result_backend_of(client.default_broker()).is_result_ready(
+            self.task_id
+        )
+        return ready
 
 
 class TypedBrokerProxy:
@@ -224,10 +237,8 @@ class TypedBrokerProxy:
         kwargs: Mapping[str, Any],
         timeout: float,
     ) -> R:
-        from core_sdk.broker.client import call_operation
-
         encoded_args, encoded_kwargs = op.encode_arguments(args, kwargs)
-        data = await call_operation(
+        data = await _client().call_operation(
             op.model_name, op.method_name, encoded_args, encoded_kwargs, op.fingerprint, timeout
         )
         return op.decode_result(data)
@@ -235,10 +246,8 @@ class TypedBrokerProxy:
     async def _kick(
         self, op: Operation[R], args: Sequence[Any], kwargs: Mapping[str, Any]
     ) -> TaskHandle[R]:
-        from core_sdk.broker.client import kick_operation
-
         encoded_args, encoded_kwargs = op.encode_arguments(args, kwargs)
-        task_id = await kick_operation(
+        task_id: str = await _client().kick_operation(
             op.model_name, op.method_name, encoded_args, encoded_kwargs, op.fingerprint
         )
         return TaskHandle(op, task_id)
