@@ -4,12 +4,14 @@ period (``--wait-tasks-timeout``), exits, and leaves unfinished calls to another
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import redis.asyncio as aioredis
 from rel_helpers import Names, Worker, call, wait_for, wait_serving
 
@@ -18,14 +20,21 @@ GRACE = 4.0
 SHUTDOWN_TIMEOUT = 3.0
 
 
+@pytest.mark.parametrize("target", ["main process", "process group"])
 async def test_idle_worker_exits_promptly_on_sigterm(
-    names: Names, start_worker: Callable[..., Worker], make_client: Callable[..., Any]
+    names: Names,
+    start_worker: Callable[..., Worker],
+    make_client: Callable[..., Any],
+    target: str,
 ) -> None:
     worker = start_worker(names)
     broker = await make_client(names)
     await wait_serving(broker, [worker])
     started = time.monotonic()
-    worker.signal_group(signal.SIGTERM)
+    if target == "main process":  # Kubernetes and `docker stop` signal PID 1 only
+        os.kill(worker.pid, signal.SIGTERM)
+    else:
+        worker.signal_group(signal.SIGTERM)
     code = worker.wait_exit(timeout=15)
     assert code == 0, worker.log()
     # the main process polls its action queue every second, the read blocks 0.5 s
