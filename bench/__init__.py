@@ -1,0 +1,1 @@
+"""Benchmarks of the DAM SDK: run ``python -m bench`` (see README, Benchmarks)."""
