@@ -155,6 +155,21 @@ class ModuleWriter:
         )
         return "\n".join(lines)
 
+    def single_get_manager(self, model: ir.Model) -> str:
+        """``get_manager`` of a one-model service: a plain method (one overload is invalid)."""
+        params: list[Doc] = [Text("self"), Text(f"model_name: Literal[{quoted(model.name)}]")]
+        lines = self.layout.signature(
+            INDENT, "def get_manager", params, self.plan.doc(model.manager)
+        )
+        lines[0] += "  # type: ignore[override]"
+        manager = self.spell(model.manager)
+        call = Bracketed(
+            f"manager: {manager} = super().get_manager", "(", (Text("model_name"),), ")"
+        )
+        lines += self.layout.lines(call, INDENT * 2)
+        lines.append(f"{INDENT * 2}return manager")
+        return "\n".join(lines)
+
     def manifest(self, service: ir.Service) -> str:
         entries = tuple(
             Bracketed(
@@ -283,10 +298,10 @@ def render_module(service: ir.Service, style: CodeStyle) -> str:
         REGISTER,
         FINAL,
         LITERAL,
-        OVERLOAD,
-        ANY,
         MAPPING,
     ]
+    if len(service.models) > 1:  # one model: a plain get_manager (see single_get_manager)
+        fixed += [OVERLOAD, ANY]
     if has_operations:
         fixed += [TASK_HANDLE, OPERATION]
     if any(model.manager_view for model in service.models):

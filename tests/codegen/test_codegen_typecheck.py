@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from codegen_helpers import BIN, HERE, REPO_ROOT, tool_env
+from codegen_helpers import BIN, HERE, REPO_ROOT, ruff, run_cli, tool_env
 
 SNIPPETS = ("valid_calls.py", "invalid_calls.py")
 EXPECTATION = re.compile(r"#\s*E:\s*mypy\[(?P<mypy>[^\]]*)\]\s*pyright\[(?P<pyright>[^\]]*)\]")
@@ -136,3 +136,93 @@ def test_every_case_of_the_issue_is_covered() -> None:
     ):
         assert f"def {case}(" in text
     assert len(expected("mypy")) >= 15
+
+
+ONE_MODEL = {
+    "models.py": """\
+from uuid import UUID, uuid4
+
+from sqlmodel import Field, SQLModel
+
+
+class Pallet(SQLModel, table=True):
+    __tablename__ = "cgone_pallet"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+""",
+    "managers.py": """\
+from core_sdk.data_access import BaseDataAccessManager
+from pydantic import BaseModel
+
+from models import Pallet
+
+
+class PalletManager(BaseDataAccessManager[Pallet, BaseModel, BaseModel, BaseModel]):
+    async def count(self) -> int:
+        return 0
+""",
+    "registry_config.py": """\
+from core_sdk.registry import ModelRegistry
+
+from managers import PalletManager
+from models import Pallet
+
+ModelRegistry.register_local(model_cls=Pallet, manager_cls=PalletManager)
+""",
+    "calls.py": """\
+from _tasks import DataAccessManagerFactory
+from managers import PalletManager
+
+
+async def calls(factory: DataAccessManagerFactory) -> int:
+    manager: PalletManager = factory.get_manager("Pallet")
+    factory.get_manager("Palet")  # the one error each checker reports
+    return await manager.broker.count(_broker_timeout=1.0)
+""",
+}
+
+
+def test_a_one_model_service_type_checks(tmp_path: Path) -> None:
+    """One registered model: ``get_manager`` is a plain method (a lone ``@overload`` is an
+    error for both checkers) and ``overload``/``Any`` are not imported unused."""
+    root = tmp_path / "one"
+    root.mkdir()
+    for name, text in ONE_MODEL.items():
+        (root / name).write_text(text)
+    result = run_cli(["registry_config.py", "-o", "_tasks.py"], cwd=root)
+    assert result.returncode == 0, result.stderr
+    files = ["_tasks.py", "managers.py", "calls.py"]
+    mypy = subprocess.run(
+        [str(BIN / "mypy"), "--strict", "--no-incremental", "--cache-dir=/dev/null", *files],
+        cwd=root,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    errors = [line for line in mypy.stdout.splitlines() if ": error:" in line]
+    assert len(errors) == 1 and errors[0].startswith("calls.py:7:"), mypy.stdout
+    config = {"include": files, "strict": files, "extraPaths": [str(REPO_ROOT)]}
+    (root / "pyrightconfig.json").write_text(json.dumps(config))
+    pyright = subprocess.run(
+        [str(BIN / "pyright"), "--outputjson", "--pythonpath", str(BIN / "python")],
+        cwd=root,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    found = [
+        (Path(d["file"]).name, d["range"]["start"]["line"] + 1)
+        for d in json.loads(pyright.stdout)["generalDiagnostics"]
+        if d["severity"] == "error"
+    ]
+    assert found == [("calls.py", 7)], pyright.stdout
+    ruff_check = subprocess.run(
+        [ruff(), "check", "--select", "E,F,W,I,B,UP,SIM,RUF", "_tasks.py"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ruff_check.returncode == 0, ruff_check.stdout
