@@ -24,7 +24,7 @@ from codegen.loading import LoadedRegistry, display_path
 from codegen.sources import ModuleSource, read_module_source
 from codegen.typeforms import TypeConverter, UnsupportedType
 from core_sdk.data_access import LocalDataAccessManager, TypedBrokerProxy
-from core_sdk.data_access.base import CreateT, ModelT, ReadT, UpdateT
+from core_sdk.data_access.base import BaseDataAccessManager, CreateT, ModelT, ReadT, UpdateT
 from core_sdk.data_access.signature import (
     generic_substitutions,
     iter_operations,
@@ -127,8 +127,49 @@ class ServiceInspector:
             output=_relative(self.output.path, root) or self.output.path.as_posix(),
             output_module=self.output.module,
             models=tuple(models),
-            notes=tuple(dict.fromkeys(self.converter.notes)),
+            notes=tuple(dict.fromkeys([*self.converter.notes, *self._unregistered_managers()])),
         )
+
+    def _unregistered_managers(self) -> list[str]:
+        """Notes for DAM classes the service defines (in a module loaded with the registry)
+        that no model registers and that no registered manager inherits from."""
+        spec = self.registry.spec
+        package = spec.module.rpartition(".")[0].split(".")[0]
+        used: set[type] = set()
+        for info in self.registry.models:
+            used.update(info.manager_cls.__mro__)
+        found: set[tuple[str, int, str]] = set()
+        for name, module in list(sys.modules.items()):
+            file = getattr(module, "__file__", None)
+            if name == self.output.module or not file:
+                continue
+            path = Path(file).resolve()
+            if package:
+                if name != package and not name.startswith(f"{package}."):
+                    continue
+            elif path.parent != spec.search_root.resolve():
+                continue
+            for value in list(vars(module).values()):
+                if (
+                    not isinstance(value, type)
+                    or value.__module__ != name
+                    or not issubclass(value, BaseDataAccessManager)
+                    or value in used
+                ):
+                    continue
+                if getattr(value, "__parameters__", None):
+                    continue  # a generic base, meant to be reused
+                line = 1
+                if path.suffix == ".py":
+                    source = read_module_source(path, getattr(module, "__package__", None))
+                    line = source.classes.get(value.__qualname__, 1)
+                found.add((display_path(path), line, value.__qualname__))
+        return [
+            f"{path}:{line}: {qualname} (a BaseDataAccessManager subclass) is not registered "
+            f"in {spec.module}: it gets no typed proxy, and a `broker` annotation left in it "
+            "from an earlier registration may break type checking"
+            for path, line, qualname in sorted(found)
+        ]
 
     # --- models ---------------------------------------------------------------------------
 

@@ -203,3 +203,41 @@ def test_console_script_is_installed() -> None:
     )
     assert result.returncode == 0
     assert "--no-annotate" in result.stdout
+
+
+UNREGISTERED = '''
+
+class RetiredManager(LocalDataAccessManager[Gadget, GadgetCreate, GadgetCreate, Money]):
+    """Once registered for Gadget; the registry now uses GadgetManager."""
+
+    async def retire(self, gadget_id: UUID) -> None:
+        return None
+
+
+class RetiredChild(GadgetManager):
+    pass
+'''
+
+
+def test_an_unregistered_custom_manager_is_noted_with_its_location(
+    service_root: Callable[..., Path],
+) -> None:
+    root = service_root("cg_mini", "cg_shop")
+    managers = root / "cg_mini" / "domain" / "managers.py"
+    before = managers.read_text()
+    managers.write_text(before + UNREGISTERED)
+    line = len(before.splitlines()) + 3  # the `class RetiredManager` line
+    result = run_cli(MINI, cwd=root)
+    assert result.returncode == 0, result.stderr
+    notes = [text for text in result.stderr.splitlines() if "is not registered" in text]
+    assert notes == [
+        f"note: cg_mini/domain/managers.py:{line}: RetiredManager (a BaseDataAccessManager "
+        "subclass) is not registered in cg_mini.registry_config: it gets no typed proxy, and a "
+        "`broker` annotation left in it from an earlier registration may break type checking",
+        f"note: cg_mini/domain/managers.py:{line + 7}: RetiredChild (a BaseDataAccessManager "
+        "subclass) is not registered in cg_mini.registry_config: it gets no typed proxy, and a "
+        "`broker` annotation left in it from an earlier registration may break type checking",
+    ]
+    # registered managers, their (generic) bases and imported core classes are not noted
+    shop = run_cli(SHOP, cwd=root)
+    assert shop.returncode == 0 and "is not registered" not in shop.stderr, shop.stderr
