@@ -267,11 +267,14 @@ def register_generated_module(
     After this, ``manager.broker`` for each model returns the generated proxy, and a worker
     only runs the (model, method) pairs of the manifest.
     """
+    modules: set[str] = set()
     for model_name, proxy_cls in proxies.items():
         if not (isinstance(proxy_cls, type) and issubclass(proxy_cls, TypedBrokerProxy)):
             raise TypeError(f"proxy for {model_name!r} must subclass TypedBrokerProxy")
         _proxies[model_name.lower()] = proxy_cls
-        for value in vars(sys.modules[proxy_cls.__module__]).values():
+        modules.add(proxy_cls.__module__)
+    for module_name in modules:  # each module once (not once per proxy: 300 models took 1 s)
+        for value in vars(sys.modules[module_name]).values():
             if isinstance(value, Operation) and value.fingerprint is not None:
                 _operations[(value.model_name.lower(), value.method_name)] = value
     for (model_name, method_name), fingerprint in manifest.items():
