@@ -8,6 +8,7 @@ the end of each test.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -79,6 +80,8 @@ def start_worker(rel_db: str) -> Iterator[Callable[..., Worker]]:
     yield start
     for worker in started:
         worker.kill()
+        if not os.environ.get("REL_KEEP_LOGS"):
+            worker.log_path.unlink(missing_ok=True)
 
 
 @pytest.fixture

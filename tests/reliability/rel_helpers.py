@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,16 +31,46 @@ REPO_ROOT = REL_DIR.parents[1]
 MODEL = "RelItem"
 
 
-def free_port(below: int = 55_536) -> int:
-    """A port nothing listens on (below 55536: a cluster node also uses port + 10000)."""
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port(*, cluster_bus: bool = False) -> int:
+    """A port nothing listens on; with ``cluster_bus`` also port + 10000 (a cluster node's bus)."""
     while True:
-        port = random.randrange(20_000, below)
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
+        port = random.randrange(20_000, 55_000)
+        if _bindable(port) and (not cluster_bus or _bindable(port + 10_000)):
             return port
+
+
+def wait_redis(
+    port: int,
+    process: subprocess.Popen[bytes],
+    timeout: float = 10.0,
+    log: Callable[[], str] = lambda: "",
+) -> None:
+    """Until the redis-server (or Sentinel) ``process`` answers PING on ``port``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"redis-server on {port} exited:\n{log()}")
+        try:
+            client = redis.Redis(port=port, socket_connect_timeout=0.5)
+            try:
+                if client.ping():
+                    return
+            finally:
+                client.close()
+        except redis.RedisError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"redis-server on {port} did not start:\n{log()}")
+        time.sleep(0.05)
 
 
 class RedisServer:
@@ -84,23 +114,8 @@ class RedisServer:
         return self
 
     def wait_ready(self, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"redis-server exited:\n{self.log()}")
-            try:
-                client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
-                try:
-                    if client.ping():
-                        return
-                finally:
-                    client.close()
-            except redis.RedisError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server on {self.port} did not start:\n{self.log()}")
-            time.sleep(0.05)
+        assert self.process is not None
+        wait_redis(self.port, self.process, timeout, self.log)
 
     def kill(self) -> None:
         """SIGKILL: the server vanishes with everything it held (no persistence)."""
@@ -256,3 +271,24 @@ async def wait_for(predicate: Any, timeout: float, what: str, interval: float = 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
         await asyncio.sleep(interval)
+
+
+async def wait_stream(names: Names, length: int, pending: int, timeout: float = 10.0) -> None:
+    """Until the test's stream holds ``length`` entries, ``pending`` of them taken by a worker.
+
+    Acknowledged entries are deleted, so ``(0, 0)`` means every earlier call was acknowledged,
+    and ``(n, n)`` that the n entries now in the stream were all taken.
+    """
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(names.url)
+    try:
+
+        async def reached() -> bool:
+            size = await client.xlen(names.queue_name)
+            info = await client.xpending(names.queue_name, names.consumer_group)
+            return bool((size, info["pending"]) == (length, pending))
+
+        await wait_for(reached, timeout, f"{length} stream entries, {pending} taken")
+    finally:
+        await client.aclose()

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
-from rel_helpers import Names, RedisServer, Worker, call, wait_for, wait_serving
+from rel_helpers import Names, RedisServer, Worker, call, wait_for, wait_serving, wait_stream
 
 from core_sdk.broker.client import kick_operation, wait_operation
 
@@ -38,6 +38,7 @@ async def test_result_that_cannot_be_stored_is_not_acknowledged(
     tag = f"unsaved-{uuid.uuid4().hex[:8]}"
     admin = aioredis.Redis.from_url(own_redis.url)
     try:
+        await wait_stream(names, 0, 0)  # earlier calls acknowledged
         # a started call whose result is stored for later (a handle: `broker.kick.x(...)`);
         # an awaited call's result is pushed to the caller instead (PUBLISH is never refused)
         task_id = await kick_operation(
@@ -49,11 +50,7 @@ async def test_result_that_cannot_be_stored_is_not_acknowledged(
             broker=broker,
         )
 
-        async def taken() -> bool:
-            info = await admin.xpending(names.queue_name, names.consumer_group)
-            return bool(info["pending"] == 1)
-
-        await wait_for(taken, 10, "the worker to take the call")
+        await wait_stream(names, 1, 1)  # the worker took it
         # Redis now refuses writes that need memory: storing the result (SET) fails
         await admin.config_set("maxmemory", "1")
         await wait_for(

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
-from rel_helpers import Names, Worker, call, wait_for, wait_serving
+from rel_helpers import Names, Worker, call, wait_for, wait_serving, wait_stream
 
 IDLE_MS = 1000
 GRACE = 4.0
@@ -61,6 +61,7 @@ async def test_sigterm_finishes_running_calls_within_the_grace_period(
     first_pid = await call(broker, "pid")
     tag = f"term-{uuid.uuid4().hex[:8]}"
 
+    await wait_stream(names, 0, 0)  # earlier calls acknowledged: only ours will be there
     short = asyncio.create_task(
         call(broker, "put", 30, idempotency_key=f"{tag}-short", tag=tag, seconds=1.0)
     )
@@ -69,12 +70,7 @@ async def test_sigterm_finishes_running_calls_within_the_grace_period(
     )
     client = aioredis.Redis.from_url(names.url)
     try:
-
-        async def both_taken() -> bool:
-            info = await client.xpending(names.queue_name, names.consumer_group)
-            return bool(info["pending"] == 2)
-
-        await wait_for(both_taken, 10, "the worker to take both calls")
+        await wait_stream(names, 2, 2)  # the worker took both
 
         sent = time.monotonic()
         first.signal_group(signal.SIGTERM)

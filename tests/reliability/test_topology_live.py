@@ -14,7 +14,16 @@ from typing import Any
 
 import pytest
 import redis
-from rel_helpers import Names, RedisServer, Worker, call, free_port, wait_for, wait_serving
+from rel_helpers import (
+    Names,
+    RedisServer,
+    Worker,
+    call,
+    free_port,
+    wait_for,
+    wait_redis,
+    wait_serving,
+)
 
 from core_sdk.broker.stream import DAMRedisStreamClusterBroker, DAMRedisStreamSentinelBroker
 from core_sdk.broker.topology import ClusterJSONResultBackend, SentinelJSONResultBackend
@@ -43,52 +52,55 @@ class SentinelSetup:
 @pytest.fixture
 def sentinel() -> Iterator[SentinelSetup]:
     """A master, its replica and one Sentinel (quorum 1, fail-over after 1 s), all private."""
-    master = RedisServer().start()
-    replica = RedisServer(None, "--replicaof", "127.0.0.1", str(master.port)).start()
-    port = free_port()
-    config = master.dir / "sentinel.conf"
-    config.write_text(
-        f"port {port}\nbind 127.0.0.1\ndaemonize no\ndir {master.dir}\n"
-        f"sentinel monitor relmaster 127.0.0.1 {master.port} 1\n"
-        "sentinel down-after-milliseconds relmaster 1000\n"
-        "sentinel failover-timeout relmaster 3000\n"
-    )
-    process = subprocess.Popen(
-        ["redis-server", str(config), "--sentinel"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    setup = SentinelSetup(master, replica, port)
+    master = RedisServer()
+    replica = RedisServer(None, "--replicaof", "127.0.0.1", str(master.port))
+    process: subprocess.Popen[bytes] | None = None
     try:
-        probe = RedisServer(port)
-        probe.process = process
-        probe.wait_ready()
+        master.start()
+        replica.start()
+        port = free_port()
+        config = master.dir / "sentinel.conf"
+        config.write_text(
+            f"port {port}\nbind 127.0.0.1\ndaemonize no\ndir {master.dir}\n"
+            f"sentinel monitor relmaster 127.0.0.1 {master.port} 1\n"
+            "sentinel down-after-milliseconds relmaster 1000\n"
+            "sentinel failover-timeout relmaster 3000\n"
+        )
+        process = subprocess.Popen(
+            ["redis-server", str(config), "--sentinel"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        setup = SentinelSetup(master, replica, port)
+        wait_redis(port, process)
         assert setup.master_port() == master.port
         yield setup
     finally:
-        process.kill()
-        process.wait(timeout=10)
+        if process is not None:
+            process.kill()
+            process.wait(timeout=10)
         replica.stop()
         master.stop()
 
 
 @pytest.fixture
 def cluster_url() -> Iterator[str]:
-    nodes = [
-        RedisServer(
-            None,
-            "--cluster-enabled",
-            "yes",
-            "--cluster-config-file",
-            "nodes.conf",
-            "--cluster-node-timeout",
-            "2000",
-        ).start()
-        for _ in range(3)
-    ]
+    nodes: list[RedisServer] = []
     try:
-        subprocess.run(
+        for _ in range(3):
+            node = RedisServer(
+                free_port(cluster_bus=True),
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+                "--cluster-node-timeout",
+                "2000",
+            )
+            nodes.append(node)
+            node.start()
+        created = subprocess.run(
             [
                 "redis-cli",
                 "--cluster",
@@ -98,18 +110,17 @@ def cluster_url() -> Iterator[str]:
                 "0",
                 "--cluster-yes",
             ],
-            check=True,
             capture_output=True,
+            text=True,
             timeout=60,
         )
+        assert created.returncode == 0, created.stdout + created.stderr
         for node in nodes:
             client = redis.Redis(port=node.port)
             try:
-                for _ in range(200):
-                    if b"cluster_state:ok" in client.execute_command("CLUSTER", "INFO"):
-                        break
-                    import time
-
+                deadline = time.monotonic() + 20
+                while b"cluster_state:ok" not in client.execute_command("CLUSTER", "INFO"):
+                    assert time.monotonic() < deadline, f"cluster not ok:\n{node.log()}"
                     time.sleep(0.05)
             finally:
                 client.close()
