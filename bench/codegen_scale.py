@@ -5,7 +5,12 @@ Each figure is measured in a fresh process, with wall time and the peak RSS of t
 
 * bare ``import`` of the service's registry config (the baseline; best of ``repeats + 1``)
 * ``dam-codegen REGISTRY -o OUT`` on a tree without the module (writes it and the annotations)
+* ``import`` of the registry config and the generated module (what every API process and
+  worker pays at start-up; best of ``repeats + 1``)
 * ``dam-codegen REGISTRY -o OUT --check`` on the unchanged tree (must exit 0; best of ``repeats``)
+
+Python writes and uses its bytecode cache as it does by default (``PYTHONDONTWRITEBYTECODE`` is
+dropped for these processes), so "best of" figures are warm-cache figures.
 * ``mypy --strict`` of the generated module next to ``mypy --strict`` of the registry config
   alone (the service's own code), both on a cache already holding the libraries (core_sdk,
   sqlmodel, pydantic, ...), so each figure is the cost of the service's modules
@@ -60,6 +65,7 @@ class CodegenScale:
     methods: int
     generated_lines: int
     bare_import: Run
+    import_generated: Run
     codegen: Run
     check: Run
     mypy_service: Run
@@ -73,6 +79,7 @@ def measure(workdir: Path, models: int, methods: int, repeats: int = 2) -> Codeg
     relative = str(registry.relative_to(root))
     output = "synthsvc/_tasks.py"
     env = {**os.environ, "PYTHONPATH": python_path(root), "MYPYPATH": str(ROOT)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     python = str(BIN / "python")
 
     def fail(what: str, run: Run) -> None:
@@ -88,6 +95,14 @@ def measure(workdir: Path, models: int, methods: int, repeats: int = 2) -> Codeg
     codegen = timed([str(BIN / "dam-codegen"), relative, "-o", output], root, env)
     if codegen.returncode != 0:
         fail("dam-codegen", codegen)
+    module = output.removesuffix(".py").replace("/", ".")
+    with_generated = [
+        timed([python, "-c", f"import synthsvc.registry_config, {module}"], root, env)
+        for _ in range(repeats + 1)
+    ]
+    for run in with_generated:
+        if run.returncode != 0:
+            fail("import of the generated module", run)
     checks = [
         timed([str(BIN / "dam-codegen"), relative, "-o", output, "--check"], root, env)
         for _ in range(repeats)
@@ -121,6 +136,7 @@ def measure(workdir: Path, models: int, methods: int, repeats: int = 2) -> Codeg
         methods=methods,
         generated_lines=lines,
         bare_import=best(imports),
+        import_generated=best(with_generated),
         codegen=codegen,
         check=best(checks),
         mypy_service=mypy_service,

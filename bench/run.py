@@ -180,7 +180,9 @@ async def run_calls(
                     },
                 }
         if "throughput" in options.sections:
-            configs = [(path, payload) for payload in calls.PAYLOADS for path in calls.PATHS]
+            configs = [
+                (path, payload) for payload in calls.PAYLOADS for path in (*calls.PATHS, "raw_push")
+            ]
             note(f"throughput: {len(configs)} configurations x {options.rounds} rounds")
             meter = calls.CpuMeter([p.pid for p in processes], redis_pid)
             measured_tp = await calls.throughput(
@@ -279,7 +281,14 @@ def run(options: Options) -> Results:
                 workdir, options.models, options.methods, repeats=options.repeats
             )
             results.codegen = asdict(scale)
-            for key in ("bare_import", "codegen", "check", "mypy_service", "mypy_generated"):
+            for key in (
+                "bare_import",
+                "import_generated",
+                "codegen",
+                "check",
+                "mypy_service",
+                "mypy_generated",
+            ):
                 results.codegen[key].pop("output", None)
     finally:
         if redis_server is not None:
@@ -504,7 +513,7 @@ def render(results: Results, options: Options) -> str:
         for payload in PAYLOADS:
             base = results.throughput.get(f"{payload}/raw")
             fast = results.throughput.get(f"{payload}/raw_1ms")
-            for path in PATHS:
+            for path in (*PATHS, "raw_push"):
                 row = results.throughput.get(f"{payload}/{path}")
                 if row is None:
                     continue
@@ -585,6 +594,12 @@ def render(results: Results, options: Options) -> str:
         rows_cg = [
             ("bare import of registry_config", imp, imp, "-"),
             ("dam-codegen (writes module + annotations)", cg["codegen"], imp, "bare import"),
+            (
+                "import registry_config + generated module",
+                cg["import_generated"],
+                imp,
+                "bare import",
+            ),
             ("dam-codegen --check (unchanged tree)", cg["check"], imp, "bare import"),
             ("mypy --strict registry_config (service)", cg["mypy_service"], None, "-"),
             (
@@ -602,7 +617,10 @@ def render(results: Results, options: Options) -> str:
                 f"{fmt_ratio(ratio(run_['peak_rss_mb'], base_ and base_['peak_rss_mb'])):>6}  "
                 f"{base_label}"
             )
-        out.append("  (mypy figures use a cache already holding core_sdk and the libraries)")
+        out.append(
+            "  (bytecode cache on, as Python's default; mypy figures use a cache already holding "
+            "core_sdk and the libraries)"
+        )
     if results.targets:
         out.append("")
         out.append("TARGETS (issue 5)")

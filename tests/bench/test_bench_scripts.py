@@ -51,7 +51,14 @@ def test_python_m_bench_tiny_runs_every_section(tmp_path: Path) -> None:
     assert memory["calls"] > 0 and memory["stream_length"] == 0 and memory["pending"] == 0
     assert {row["step"] for row in results["codec"]} >= {"caller encode", "caller decode"}
     codegen = results["codegen"]
-    for key in ("bare_import", "codegen", "check", "mypy_service", "mypy_generated"):
+    for key in (
+        "bare_import",
+        "import_generated",
+        "codegen",
+        "check",
+        "mypy_service",
+        "mypy_generated",
+    ):
         assert codegen[key]["seconds"] > 0 and codegen[key]["returncode"] == 0
     assert len(results["targets"]) == 9
 
