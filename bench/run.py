@@ -251,7 +251,9 @@ def run(options: Options) -> Results:
                 "LOGGING_LEVEL": "WARNING",
             }
             results.environment["redis"] = (
-                "private redis-server" if redis_server.dedicated else "shared Redis"
+                "private redis-server"
+                if redis_server.dedicated
+                else "shared Redis (INFO figures include other clients' commands and data)"
             )
             with services.workers(service, env, options.workers, workdir) as processes:
                 try:
