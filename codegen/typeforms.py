@@ -181,8 +181,8 @@ class TypeConverter:
                 owner = self.symbol_name(type(value))
             except UnsupportedType:
                 return None
-            if type(value)[value.name] is not value:
-                return None
+            if type(value).__members__.get(str(value.name)) is not value:
+                return None  # a composite flag (``A | B``), an alias or a pseudo-member
             return ir.Name(owner.symbol, (*owner.attrs, value.name))
         if type(value) is tuple:
             items = [self.value_expr(item) for item in value]

@@ -26,6 +26,11 @@ class Color(enum.Enum):
     RED = "red"
 
 
+class Perm(enum.IntFlag):
+    READ = 1
+    WRITE = 2
+
+
 class Item(BaseModel):
     class Part(BaseModel):
         x: int
@@ -185,7 +190,8 @@ def test_literal_defaults(value: object, source: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", [[], {}, object(), Decimal("1"), float("nan"), dt.date(2020, 1, 1)]
+    "value",
+    [[], {}, object(), Decimal("1"), float("nan"), dt.date(2020, 1, 1), Perm.READ | Perm.WRITE],
 )
 def test_defaults_that_are_not_source_are_refused(value: object) -> None:
     assert TypeConverter().value_expr(value) is None

@@ -1,0 +1,13 @@
+"""Signatures at the edges of what the generator can render."""
+
+from __future__ import annotations
+
+from core_sdk.data_access import LocalDataAccessManager
+
+from .models import Edge, EdgeIn, Perm
+
+
+class EdgeManager(LocalDataAccessManager[Edge, EdgeIn, EdgeIn, EdgeIn]):
+    async def flags(self, perm: Perm = Perm.READ | Perm.WRITE) -> int:
+        """A composite flag default is not a member: DAM_DEFAULT."""
+        return int(perm)

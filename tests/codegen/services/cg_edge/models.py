@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import enum
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel
+from sqlmodel import Field, SQLModel
+
+
+class Edge(SQLModel, table=True):
+    __tablename__ = "cg_edge"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+
+
+class Perm(enum.IntFlag):
+    READ = 1
+    WRITE = 2
+
+
+class EdgeIn(BaseModel):
+    name: str = ""
