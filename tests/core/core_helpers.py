@@ -67,9 +67,9 @@ def spawn_worker(
 def stop_worker(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
     """Stop the worker's whole process group (SIGKILL if it does not exit in time).
 
-    The grace period is short on purpose: the stock taskiq worker with a Redis stream broker
-    does not always exit on SIGTERM (seen with plain taskiq-redis too), and tests need no
-    graceful shutdown.
+    An idle worker exits on SIGTERM within about a second (tests/reliability/test_shutdown.py
+    checks it). The grace period is short on purpose: a worker that a test left running a
+    long call would wait for it, and tests need no graceful shutdown, so SIGKILL follows.
     """
     if process.poll() is None:
         with contextlib.suppress(ProcessLookupError):

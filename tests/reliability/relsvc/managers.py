@@ -24,7 +24,7 @@ class RelItemManager(LocalDataAccessManager[RelItem, RelItemCreate, RelItemUpdat
         """
         await asyncio.sleep(seconds)
         self.session.add(RelAttempt(idempotency_key=idempotency_key, tag=tag, pid=os.getpid()))
-        await self.session.execute(
+        await self.session.exec(
             insert(RelItem)
             .values(idempotency_key=idempotency_key, tag=tag, pid=os.getpid())
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
@@ -41,10 +41,10 @@ class RelItemManager(LocalDataAccessManager[RelItem, RelItemCreate, RelItemUpdat
         """Writes a row, then PostgreSQL fails a statement (division by zero)."""
         await self.put(idempotency_key, "sql-error")
         await self.session.flush()
-        await self.session.execute(text("SELECT 1 / 0"))
+        await self.session.exec(text("SELECT 1 / 0"))
 
     async def write_then_lose_connection(self, idempotency_key: str) -> None:
         """Writes a row, then PostgreSQL kills this session's own connection."""
         await self.put(idempotency_key, "conn-lost")
         await self.session.flush()
-        await self.session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+        await self.session.exec(text("SELECT pg_terminate_backend(pg_backend_pid())"))
