@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -21,6 +23,7 @@ from core_sdk.exceptions import (
 
 __all__ = [
     "call_operation",
+    "check_timeout",
     "default_broker",
     "kick_operation",
     "result_backend_of",
@@ -43,6 +46,14 @@ def default_broker() -> AsyncBroker:
 
         _get_broker = get_broker
     return _get_broker()
+
+
+def check_timeout(value: float, name: str = "_broker_timeout") -> None:
+    """Refuse a wait that is not a finite number of seconds above zero (``nan`` would hang)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number of seconds above 0, got {value!r}")
 
 
 def _broker(broker: AsyncBroker | None) -> AsyncBroker:
@@ -111,6 +122,7 @@ async def wait_operation(
     check_first: bool = False,
 ) -> StoredResult:
     """Wait for the result of ``task_id`` (pushed), consume it and return it."""
+    check_timeout(timeout, "timeout")
     return await result_backend_of(_broker(broker)).wait(task_id, timeout, check_first=check_first)
 
 
@@ -129,8 +141,7 @@ async def call_operation(
     Raises RemoteOperationError (the worker raised), OperationTimeoutError (no result within
     ``timeout`` seconds) or BrokerConnectionError (Redis unreachable).
     """
-    if timeout <= 0:
-        raise ValueError(f"_broker_timeout must be positive, got {timeout!r}")
+    check_timeout(timeout)
     target = _broker(broker)
     deadline = time.monotonic() + timeout  # sending and waiting share the one budget
     try:

@@ -4,6 +4,7 @@ register_generated_module, version-skew refusal and the manifest allowlist."""
 from __future__ import annotations
 
 import asyncio
+import math
 import uuid
 from typing import Any
 
@@ -165,3 +166,21 @@ def test_typed_operations_are_strict_dynamic_ones_lax() -> None:
 def test_operation_is_immutable() -> None:
     with pytest.raises(AttributeError):
         _RENAME.method_name = "other"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, 0, -1.0])
+async def test_invalid_broker_timeout_is_refused_before_sending(
+    inmemory_broker: AsyncBroker, bad: float
+) -> None:
+    previous = set_broker(inmemory_broker)
+    try:
+        with pytest.raises(ValueError, match="_broker_timeout must be a finite number"):
+            await asyncio.wait_for(DepotBroker().rename(uuid.uuid4(), "x", _broker_timeout=bad), 5)
+        with pytest.raises(ValueError, match="_broker_timeout"):  # the dynamic proxy
+            await asyncio.wait_for(depots().broker.ping(_broker_timeout=bad), 5)
+        with pytest.raises(ValueError, match="_broker_timeout"):
+            await asyncio.wait_for(call_operation("Depot", "ping", [], {}, None, bad), 5)
+        with pytest.raises(ValueError, match="timeout must be a finite number"):
+            await asyncio.wait_for(TaskHandle(_RENAME, "no-such-task").result(timeout=bad), 5)
+    finally:
+        set_broker(previous)
