@@ -12,6 +12,7 @@ import ast
 import collections
 import collections.abc
 import enum
+import keyword
 import math
 import sys
 import types
@@ -140,6 +141,11 @@ class TypeConverter:
 
     def _literal_arg(self, value: object) -> ir.Expr:
         expr = self.value_expr(value)
+        if expr is None and isinstance(value, enum.Enum) and not _is_attribute_name(value.name):
+            raise UnsupportedType(
+                f"Literal member {value!r}: the enum member name {value.name!r} is not a Python "
+                "identifier, so it cannot be written as source"
+            )
         if expr is None or isinstance(expr, ir.Tuple):
             raise UnsupportedType(f"Literal value {value!r} cannot be written as source")
         return expr
@@ -177,11 +183,13 @@ class TypeConverter:
         if type(value) is bytes:
             return ir.Constant(bytes_literal(value))
         if isinstance(value, enum.Enum):
+            if not _is_attribute_name(value.name):
+                return None  # ``Enum("E", {"a b": 1})``: ``E.a b`` is not source
             try:
                 owner = self.symbol_name(type(value))
             except UnsupportedType:
                 return None
-            if type(value).__members__.get(str(value.name)) is not value:
+            if type(value).__members__.get(value.name) is not value:
                 return None  # a composite flag (``A | B``), an alias or a pseudo-member
             return ir.Name(owner.symbol, (*owner.attrs, value.name))
         if type(value) is tuple:
@@ -279,6 +287,11 @@ class TypeConverter:
             f"{module_name}.{qualname} is not importable by that name (is it re-bound or created "
             "dynamically?)"
         )
+
+
+def _is_attribute_name(name: object) -> bool:
+    """``name`` can be written after a dot (an identifier that is not a keyword)."""
+    return isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name)
 
 
 def _lookup(table: Mapping[object, T], key: object) -> T | None:

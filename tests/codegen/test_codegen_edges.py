@@ -70,6 +70,7 @@ def test_pyright_strict_is_clean(edge_root: Path) -> None:
 # (a line of the generated module, why)
 RENDERED = [
     ("perm: Perm = DAM_DEFAULT", "a composite flag is no member: DAM_DEFAULT"),
+    ("value: Odd = DAM_DEFAULT", "enum member name not an identifier: DAM_DEFAULT"),
 ]
 
 
@@ -91,6 +92,7 @@ class Wire(tasks.EdgeBroker):
 async def main():
     wire = Wire()
     assert await wire.flags() == ([], {})
+    assert await wire.odd() == ([], {})
 """
 
 

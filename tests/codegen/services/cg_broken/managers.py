@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Self, TypeVar
+from enum import Enum
+from typing import TYPE_CHECKING, Literal, Self, TypeVar
 
 from pydantic import BaseModel
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from .nowhere import Ghost
 
 T = TypeVar("T")
+Odd = Enum("Odd", {"a b": 1, "class": 2})
 
 
 def _make() -> type[BaseModel]:
@@ -68,6 +70,9 @@ class ThingManager(LocalDataAccessManager):
 
     async def kick(self) -> None:  # error: collides with the generated proxy's own 'kick'
         pass
+
+    async def odd(self) -> Literal[Odd["class"]]:  # error: enum member name 'class' is not
+        return Odd["class"]
 
     async def box_open(self) -> None:
         pass

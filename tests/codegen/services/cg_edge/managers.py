@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from core_sdk.data_access import LocalDataAccessManager
 
-from .models import Edge, EdgeIn, Perm
+from .models import Edge, EdgeIn, Odd, Perm
 
 
 class EdgeManager(LocalDataAccessManager[Edge, EdgeIn, EdgeIn, EdgeIn]):
     async def flags(self, perm: Perm = Perm.READ | Perm.WRITE) -> int:
         """A composite flag default is not a member: DAM_DEFAULT."""
         return int(perm)
+
+    async def odd(self, value: Odd = Odd["a b"]) -> Odd:
+        """An enum member whose name is not an identifier: DAM_DEFAULT."""
+        return value

@@ -20,3 +20,7 @@ class Perm(enum.IntFlag):
 
 class EdgeIn(BaseModel):
     name: str = ""
+
+
+# member names that are not identifiers: ``Odd.a b`` cannot be written
+Odd = enum.Enum("Odd", {"a b": 1, "class": 2, "ok": 3})
