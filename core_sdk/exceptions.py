@@ -15,6 +15,7 @@ __all__ = [
     "PayloadTooLargeError",
     "RemoteOperationError",
     "ResultDecodingError",
+    "ResultEncodingError",
     "VersionSkewError",
 ]
 
@@ -77,6 +78,11 @@ class ArgumentEncodingError(CoreSDKError, TypeError):
 
 class PayloadTooLargeError(ArgumentEncodingError):
     """An encoded message exceeds ``MAX_MESSAGE_BYTES``; it was not sent."""
+
+
+class ResultEncodingError(CoreSDKError, TypeError):
+    """A DAM method returned a value that does not match (or cannot be encoded as) its declared
+    return type (worker side); the operation's transaction was rolled back."""
 
 
 class BrokerConnectionError(CoreSDKError, ConnectionError):

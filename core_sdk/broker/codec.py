@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import PlainValidator, TypeAdapter, ValidationError
 from pydantic_core import PydanticSerializationError, from_json, to_json
 
-from core_sdk.exceptions import ArgumentEncodingError
+from core_sdk.exceptions import ArgumentEncodingError, CoreSDKError
 
 __all__ = [
     "decode",
@@ -129,27 +129,46 @@ def decoding_adapter(tp: Any) -> TypeAdapter[Any]:
         return _adapter(_validating_type(tp))
 
 
-def encode(tp: Any, value: Any, *, what: str = "value", lax: bool = True) -> Any:
+def encode(
+    tp: Any,
+    value: Any,
+    *,
+    what: str = "value",
+    lax: bool = True,
+    error: type[CoreSDKError] = ArgumentEncodingError,
+) -> Any:
     """JSON-compatible form of ``value`` as declared type ``tp``.
 
     A value that does not match ``tp`` is first validated into it: with ``lax`` any value
     pydantic converts (``"1.5"`` for a ``Decimal``), otherwise only in pydantic's strict mode
-    (an ``int`` for a ``float``, never a ``str`` for a ``UUID``). A value that cannot be raises
-    ArgumentEncodingError naming ``what``.
+    (an ``int`` for a ``float``, never a ``str`` for a ``UUID``). A value that cannot be, or
+    that cannot be encoded at all (nested deeper than pydantic serialises), raises ``error``
+    (ArgumentEncodingError by default) naming ``what``.
     """
     adapter = encoding_adapter(tp)
     try:
         return adapter.dump_python(value, mode="json", warnings="error")
     except PydanticSerializationError:
         pass
+    except (ValueError, RecursionError) as exc:
+        raise _unencodable(error, what, value, exc) from exc
     try:
         coerced = decoding_adapter(tp).validate_python(value, strict=not lax)
         return adapter.dump_python(coerced, mode="json", warnings="error")
     except (ValidationError, PydanticSerializationError) as exc:
-        raise ArgumentEncodingError(
+        raise error(
             f"{what}: {type(value).__name__} value does not match the declared type "
             f"{_type_text(tp)}: {_first_error(exc)}"
         ) from exc
+    except (ValueError, RecursionError) as exc:
+        raise _unencodable(error, what, value, exc) from exc
+
+
+def _unencodable(
+    error: type[CoreSDKError], what: str, value: Any, exc: BaseException
+) -> CoreSDKError:
+    reason = str(exc).splitlines()[-1].strip() if str(exc) else type(exc).__name__
+    return error(f"{what}: {type(value).__name__} value cannot be encoded as JSON: {reason}")
 
 
 def decode(tp: Any, data: Any) -> Any:

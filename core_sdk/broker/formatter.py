@@ -6,7 +6,7 @@ from taskiq.abc.formatter import TaskiqFormatter
 from taskiq.message import BrokerMessage, TaskiqMessage
 
 from core_sdk.broker.codec import dumps_any
-from core_sdk.exceptions import PayloadTooLargeError
+from core_sdk.exceptions import ArgumentEncodingError, PayloadTooLargeError
 
 __all__ = ["JSONOnlyFormatter"]
 
@@ -30,7 +30,13 @@ class JSONOnlyFormatter(TaskiqFormatter):
 
     def dumps(self, message: TaskiqMessage) -> BrokerMessage:
         # one pass in pydantic-core (see codec.dumps_any: strict JSON but for NaN/Infinity)
-        data = dumps_any(message)
+        try:
+            data = dumps_any(message)
+        except (ValueError, RecursionError) as exc:  # lone surrogates, too deep nesting, ...
+            reason = str(exc).splitlines()[-1].strip() if str(exc) else type(exc).__name__
+            raise ArgumentEncodingError(
+                f"{_call_name(message)}: the call cannot be encoded as JSON: {reason}"
+            ) from exc
         self._check(len(data), message.task_name)
         return BrokerMessage(
             task_id=message.task_id,
@@ -42,3 +48,15 @@ class JSONOnlyFormatter(TaskiqFormatter):
     def loads(self, message: bytes) -> TaskiqMessage:
         self._check(len(message), "an incoming task")
         return TaskiqMessage.model_validate_json(message)
+
+
+def _call_name(message: TaskiqMessage) -> str:
+    """``Model.method`` for a DAM call, else the task name."""
+    from core_sdk.broker.operations import TASK_NAME
+
+    args = message.args
+    if message.task_name == TASK_NAME and len(args) >= 2:
+        name = f"{args[0]}.{args[1]}"
+    else:
+        name = message.task_name
+    return name.encode("utf-8", "replace").decode("utf-8")  # no lone surrogates in the error

@@ -25,6 +25,7 @@ from core_sdk.exceptions import (
     ArgumentEncodingError,
     NotFoundError,
     OperationRefusedError,
+    ResultEncodingError,
     VersionSkewError,
 )
 from core_sdk.registry import ModelInfo, ModelRegistry
@@ -244,7 +245,12 @@ async def run_dam_operation(
     async with managed_session():
         manager = DataAccessManagerFactory().get_manager(info.model_name)
         result = await getattr(manager, method_name)(*args, **kwargs)
-        return encode(op.returns, result, what=f"{info.model_name}.{method_name} result")
+        return encode(
+            op.returns,
+            result,
+            what=f"{info.model_name}.{method_name} return value",
+            error=ResultEncodingError,
+        )
 
 
 def register_dam_task(broker: AsyncBroker) -> DamTask:

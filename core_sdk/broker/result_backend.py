@@ -139,7 +139,7 @@ def encode_result(result: TaskiqResult[Any]) -> bytes:
         except Exception as exc:
             error = {
                 "type": "ResultEncodingError",
-                "module": "core_sdk.broker.result_backend",
+                "module": "core_sdk.exceptions",
                 "message": f"the task result is not JSON-serialisable: {exc}",
             }
     return dumps(

@@ -13,8 +13,13 @@ from coresvc.models import Depot, DepotRead, Parcel, Payload
 from taskiq import AsyncBroker
 
 from core_sdk.broker.client import call_operation
-from core_sdk.data_access import DataAccessManagerFactory
-from core_sdk.exceptions import CoreSDKError, OperationTimeoutError, RemoteOperationError
+from core_sdk.data_access import DataAccessManagerFactory, Operation, TypedBrokerProxy
+from core_sdk.exceptions import (
+    ArgumentEncodingError,
+    CoreSDKError,
+    OperationTimeoutError,
+    RemoteOperationError,
+)
 
 
 def depots() -> Any:
@@ -224,3 +229,37 @@ async def test_many_concurrent_calls_each_get_their_own_result(flow: AsyncBroker
     values = [f"{uuid.uuid4()}-{i}" for i in range(60)]
     results = await asyncio.gather(*(broker.echo_str(v, _broker_timeout=20) for v in values))
     assert results == values
+
+
+def nested(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+async def test_unencodable_arguments_are_argument_encoding_errors(flow: AsyncBroker) -> None:
+    # the raw path: JSON-ready arguments that JSON cannot carry (used to be reported as
+    # BrokerConnectionError "Could not send ... to the broker")
+    for value in ("lone \ud800 surrogate", nested(2000)):
+        with pytest.raises(ArgumentEncodingError, match=r"Depot\.echo_str: the call cannot be"):
+            await call_operation("Depot", "echo_str", [], {"value": value}, None, 10)
+    # the typed path (used to be a bare ValueError for deep nesting)
+    op = Operation[Any]("Depot", "echo_str", None, {"value": Any}, Any)
+    with pytest.raises(ArgumentEncodingError, match=r"Depot\.echo_str\(value\): list value"):
+        await TypedBrokerProxy()._call(op, (), {"value": nested(2000)}, 10)
+    with pytest.raises(ArgumentEncodingError, match="cannot be encoded as JSON"):
+        await depots().broker.echo_str("lone \ud800 surrogate", _broker_timeout=10)
+    assert await depots().broker.ping(_broker_timeout=10) == "pong"
+
+
+async def test_result_of_the_wrong_type_is_a_result_encoding_error(flow: AsyncBroker) -> None:
+    name = unique("wrong-return")
+    with pytest.raises(RemoteOperationError) as caught:
+        await depots().broker.create_then_return_wrong_type(name, _broker_timeout=10)
+    assert caught.value.remote_type == "ResultEncodingError"
+    assert caught.value.message.startswith(
+        "Depot.create_then_return_wrong_type return value: str value does not match the "
+        "declared type int"
+    )
+    assert (await depots().list(filters={"name": name})).items == []  # rolled back

@@ -81,6 +81,11 @@ class DepotManager(LocalDataAccessManager[Depot, DepotCreate, DepotUpdate, Depot
         two = await self.create(DepotCreate(name=second))
         return [one, two]
 
+    async def create_then_return_wrong_type(self, name: str) -> int:
+        """Inserts a row, then returns a value that does not match its declared type."""
+        await self.create({"name": name})
+        return name  # type: ignore[return-value]
+
     async def _private(self) -> str:
         return "secret"
 
