@@ -175,6 +175,13 @@ def decode_result(data: bytes | str, task_id: str) -> StoredResult:
         ) from exc
 
 
+def _raise_if_cancelled(task: asyncio.Task[Any] | None, cancel_requests: int) -> None:
+    """Re-raise a cancellation of ``task`` requested since it had ``cancel_requests`` pending
+    that a library swallowed (redis-py runs commands under 3.11's ``wait_for``)."""
+    if task is not None and task.cancelling() > cancel_requests:
+        raise asyncio.CancelledError
+
+
 class DAMResultBackend(AsyncResultBackend[Any]):
     """Shared logic: JSON documents, futures resolved on notification, one final read on timeout."""
 
@@ -281,19 +288,25 @@ class DAMResultBackend(AsyncResultBackend[Any]):
         """
         deadline = time.monotonic() + timeout
         losses = self.connection_losses
+        task = asyncio.current_task()
+        cancel_requests = task.cancelling() if task is not None else 0
         try:
             future = await self.expect(task_id, timeout)
             if check_first:
                 data = await self._fetch(task_id, delete=True)
+                _raise_if_cancelled(task, cancel_requests)
                 if data is not None:
                     return decode_result(data, task_id)
             remaining = max(deadline - time.monotonic(), 0.0)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(future), remaining)
+            # asyncio.wait, not wait_for: Python 3.11's wait_for returns the result and drops a
+            # cancellation that arrives together with it (the caller, e.g. an aborted HTTP
+            # request, would go on); wait() never swallows one, nor cancels the future
+            await asyncio.wait((future,), timeout=remaining)
             pushed = future.result() if future.done() and not future.cancelled() else None
             if pushed is not None:  # the document came with the notification: nothing to read
                 return decode_result(pushed, task_id)
             data = await self._fetch(task_id, delete=True)
+            _raise_if_cancelled(task, cancel_requests)  # one a Redis command may have swallowed
             if data is None:
                 lost = self.connection_losses != losses
                 raise OperationTimeoutError(
@@ -450,7 +463,8 @@ class RedisJSONResultBackend(DAMResultBackend):
         if self._subscribed.is_set():
             return
         try:
-            await asyncio.wait_for(self._subscribed.wait(), max(timeout, 0.001))
+            async with asyncio.timeout(max(timeout, 0.001)):  # never swallows a cancellation
+                await self._subscribed.wait()
         except TimeoutError as exc:
             raise BrokerConnectionError(
                 f"Could not subscribe to the reply channel on {self._safe_url()} within "
