@@ -57,9 +57,10 @@ class RedisStats:
             counts[name] = int(value["calls"])
         return counts
 
-    async def memory(self) -> int:
+    async def memory(self) -> tuple[int, int]:
+        """``used_memory`` and ``used_memory_dataset`` (the data without buffers/overhead)."""
         info: dict[str, Any] = await self.client.info("memory")
-        return int(info["used_memory"])
+        return int(info["used_memory"]), int(info["used_memory_dataset"])
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -181,6 +182,8 @@ class MemoryResult:
     seconds: float
     before: int
     after: int
+    dataset_before: int
+    dataset_after: int
     keys_before: int
     keys_after: int
     stream_length: int
@@ -400,7 +403,7 @@ async def memory(
     for _ in range(50):
         await call()
     await asyncio.sleep(0.2)
-    before = await stats.memory()
+    before, dataset_before = await stats.memory()
     keys_before = int(await client.dbsize())
     remaining = total
     started = time.perf_counter()
@@ -419,13 +422,15 @@ async def memory(
         if int(pending["pending"]) == 0 and int(await client.xlen(stream)) == 0:
             break
         await asyncio.sleep(0.1)
-    after = await stats.memory()
+    after, dataset_after = await stats.memory()
     pending = await client.xpending(stream, caller.broker.consumer_group_name)
     return MemoryResult(
         calls=total,
         seconds=seconds,
         before=before,
         after=after,
+        dataset_before=dataset_before,
+        dataset_after=dataset_after,
         keys_before=keys_before,
         keys_after=int(await client.dbsize()),
         stream_length=int(await client.xlen(stream)),

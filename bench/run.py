@@ -91,7 +91,7 @@ def parse(argv: list[str] | None = None) -> Options:
     return Options(
         calls=pick(args.calls, 200, 6),
         raw_calls=pick(args.raw_calls, 40, 2),
-        blocks=2 if tiny else 5,
+        blocks=2 if tiny else 20,
         warmup=3 if tiny else 30,
         callers=pick(args.callers, 64, 4),
         seconds=pick(args.seconds, 2.4, 0.3),
@@ -151,6 +151,18 @@ async def run_calls(
         note("waiting for the worker")
         await calls.wait_for_worker(caller, processes)
         await caller.check()
+        # memory first: the wide-payload sections leave large client buffers in Redis that it
+        # shrinks only later, which would make "before" larger than the steady state
+        if "memory" in options.sections:
+            note(f"memory: {options.memory_calls} typed calls")
+            mem = await calls.memory(
+                caller,
+                stats,
+                options.memory_calls,
+                options.memory_callers,
+                env["REDIS_QUEUE_NAME"],
+            )
+            results.memory = asdict(mem)
         if "latency" in options.sections:
             configs = [
                 (path, payload, options.raw_calls if path == "raw" else options.calls)
@@ -205,16 +217,6 @@ async def run_calls(
                         for index, name in enumerate(("caller", "worker", "redis"))
                     },
                 }
-        if "memory" in options.sections:
-            note(f"memory: {options.memory_calls} typed calls")
-            mem = await calls.memory(
-                caller,
-                stats,
-                options.memory_calls,
-                options.memory_callers,
-                env["REDIS_QUEUE_NAME"],
-            )
-            results.memory = asdict(mem)
     finally:
         await stats.close()
         await broker.shutdown()
@@ -543,6 +545,12 @@ def render(results: Results, options: Options) -> str:
             f"{fmt_ratio(ratio(mem['after'], mem['before']))});  keys {mem['keys_before']} -> "
             f"{mem['keys_after']};  stream length {mem['stream_length']};  "
             f"pending entries {mem['pending']}"
+        )
+        out.append(
+            f"used_memory_dataset {mem['dataset_before'] / 1e6:.2f} MB -> "
+            f"{mem['dataset_after'] / 1e6:.2f} MB "
+            f"({(mem['dataset_after'] - mem['dataset_before']) / 1e6:+.2f} MB; the data without "
+            "client buffers and allocator overhead)"
         )
     if results.codec:
         out.append("")
