@@ -11,7 +11,9 @@ from __future__ import annotations
 import ast
 import collections
 import collections.abc
+import dataclasses
 import enum
+import inspect
 import keyword
 import math
 import sys
@@ -20,6 +22,8 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+
+import pydantic
 
 from codegen import ir
 
@@ -49,7 +53,31 @@ _REFUSED_FORMS: dict[object, str] = {
     typing.ClassVar: "ClassVar is not a parameter or return type",
     typing.Final: "Final is not a parameter or return type",
     collections.abc.Callable: "callables cannot be sent to a worker as JSON",
+    type: "classes (type[...]) cannot be sent to a worker as JSON; send a name (e.g. a "
+    "Literal of class names) and look the class up in the DAM",
 }
+
+# bytes travel as JSON text: pydantic writes them as UTF-8, so only UTF-8 bytes would survive
+_BYTES_TYPES: tuple[type, ...] = (bytes, bytearray)
+_BYTES_REFUSED = (
+    "{name} cannot be sent faithfully: the JSON wire format carries bytes as UTF-8 text, so "
+    "bytes that are not UTF-8 fail; use pydantic's Base64Bytes (bytes sent as base64, the "
+    "value is still bytes) or a str"
+)
+
+# pydantic's named Annotated aliases, spelled by their names
+_PYDANTIC_ALIASES: dict[object, ir.Name] = {
+    getattr(pydantic, name): ir.Name(ir.Symbol("pydantic", name))
+    for name in ("Base64Bytes", "Base64Str", "Base64UrlBytes", "Base64UrlStr")
+}
+# Annotated metadata that changes how a value is serialised: dropping it would make the
+# caller encode differently from what the worker decodes
+_SERIALISING_METADATA: tuple[type, ...] = (
+    pydantic.EncodedBytes,
+    pydantic.EncodedStr,
+    pydantic.PlainSerializer,
+    pydantic.WrapSerializer,
+)
 
 _BUILTIN_GENERICS: frozenset[object] = frozenset(
     {
@@ -85,9 +113,11 @@ class TypeConverter:
     def type_expr(self, hint: object) -> ir.Expr:
         if hint is None or hint is type(None):
             return NONE
-        special = _lookup(_SPECIAL_FORMS, hint)
+        special = _lookup(_SPECIAL_FORMS, hint) or _lookup(_PYDANTIC_ALIASES, hint)
         if special is not None:
             return special
+        if hint in _BYTES_TYPES:
+            raise UnsupportedType(_BYTES_REFUSED.format(name=getattr(hint, "__name__", hint)))
         refused = _lookup(_REFUSED_FORMS, hint)
         if refused is not None:
             raise UnsupportedType(refused)
@@ -151,11 +181,23 @@ class TypeConverter:
         return expr
 
     def _annotated(self, hint: object, inner_hint: object) -> ir.Expr:
-        inner = self.type_expr(inner_hint)
         metadata: tuple[object, ...] = getattr(hint, "__metadata__", ())
+        encoded = any(isinstance(item, pydantic.EncodedBytes) for item in metadata)
+        if encoded and inner_hint in _BYTES_TYPES:
+            inner: ir.Expr = self.symbol_name(inner_hint)  # encoded: not UTF-8 on the wire
+        else:
+            inner = self.type_expr(inner_hint)
         rendered: list[ir.Expr] = []
         for item in metadata:
             exprs = self.metadata_exprs(item)
+            if exprs is None and isinstance(item, _SERIALISING_METADATA):
+                raise UnsupportedType(
+                    f"Annotated metadata {type(item).__name__}(...) changes how the value is "
+                    "serialised and is "
+                    "not expressible as source (the caller would encode the value differently "
+                    "from what the worker decodes); give it arguments that are constants or "
+                    "public module-level names"
+                )
             if exprs is None:
                 self.notes.append(
                     f"Annotated metadata {item!r} is not expressible as source; the proxy keeps "
@@ -222,7 +264,47 @@ class TypeConverter:
                 return None
             return [expr for expr in exprs if expr is not None]
         call = self._repr_call(item)
+        if call is None and isinstance(item, _SERIALISING_METADATA):
+            call = self._dataclass_call(item)
         return None if call is None else [call]
+
+    def _dataclass_call(self, item: object) -> ir.Expr | None:
+        """A dataclass instance as ``Cls(field=value)`` (fields that differ from their
+        defaults), when the values are constants or public importable names and the call
+        rebuilds an equal object: ``EncodedBytes(encoder=Base64Encoder)``."""
+        if not dataclasses.is_dataclass(item) or isinstance(item, type):
+            return None
+        cls = type(item)
+        kwargs: dict[str, object] = {}
+        for each in dataclasses.fields(item):
+            if not each.init:
+                continue
+            value = getattr(item, each.name, _MISSING)
+            if value is _MISSING or (
+                each.default is not dataclasses.MISSING and value is each.default
+            ):
+                continue
+            kwargs[each.name] = value
+        try:
+            if cls(**kwargs) != item:
+                return None
+            name = self.symbol_name(cls)
+        except (TypeError, ValueError, UnsupportedType):
+            return None
+        rendered: list[tuple[str, ir.Expr]] = []
+        for key, value in kwargs.items():
+            expr = self.value_expr(value)
+            if expr is None and (isinstance(value, type) or inspect.isfunction(value)):
+                try:
+                    expr = self.symbol_name(value)
+                except UnsupportedType:
+                    return None
+                if expr.symbol.name.startswith("_"):
+                    return None  # importing a private name fails strict type checking
+            if expr is None:
+                return None
+            rendered.append((key, expr))
+        return ir.Call(name, (), tuple(rendered))
 
     def _repr_call(self, item: object) -> ir.Expr | None:
         cls = type(item)

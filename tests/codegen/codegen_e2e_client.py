@@ -78,7 +78,7 @@ async def scenario() -> None:
     check(await crates.broker.measure(5, "x"), Decimal, Decimal("0.005"))
     check(await crates.broker.since(), bool, True)  # DAM_DEFAULT: the DAM's defaults apply
     assert await crates.broker.maybe() is None
-    check(await crates.broker.raw(b"bytes"), bytes, b"bytes")
+    check(await crates.broker.raw(b"\xff\x00not utf-8"), bytes, b"\xff\x00not utf-8")
     check(await crates.broker.part("sku"), Bundle.Part)
     check(await crates.broker.owner(UserId(7)), int, 7)
     history = await crates.broker.history(crate.id)

@@ -80,7 +80,9 @@ TYPE_FORMS = {
     "positional-only": "crate_id: UUID,\n        /,",
     "keyword-only with default": "*,\n        force: bool = False,",
     "non-literal default -> DAM_DEFAULT": "when: datetime = DAM_DEFAULT,",
-    "bytes, float, bool defaults": 'payload: bytes = b"x", ratio: float = 0.5, flag: bool = True',
+    "Base64Bytes, float, bool defaults": 'payload: Base64Bytes = b"x",\n        ratio: float = 0.5,'
+    "\n        flag: bool = True,",
+    "Base64Bytes return": ") -> Base64Bytes:",
     "inherited generic method (substituted)": "-> builtins.list[Crate]:",
     "base type variable in a parameter": "async def snapshot(self, item: Crate, *",
     "typing.List / Optional / string forward ref": "names: builtins.list[str]",

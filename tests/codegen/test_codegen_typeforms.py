@@ -12,7 +12,15 @@ from typing import Annotated, Any, Literal, NewType, Optional, Union
 
 import annotated_types
 import pytest
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import (
+    AfterValidator,
+    Base64Bytes,
+    Base64Encoder,
+    BaseModel,
+    EncodedBytes,
+    Field,
+    PlainSerializer,
+)
 
 from codegen import ir
 from codegen.imports import import_block, plan_imports, symbols_in
@@ -124,6 +132,12 @@ def spelled(hint: object, *, class_scope: tuple[str, ...] = ()) -> tuple[str, li
         (Annotated[int, "meta", 3], 'Annotated[int, "meta", 3]', ["from typing import Annotated"]),
         (Annotated[int, AfterValidator(abs)], "int", []),  # dropped (see the notes)
         (typing.Never, "Never", ["from typing import Never"]),
+        (Base64Bytes, "Base64Bytes", ["from pydantic import Base64Bytes"]),
+        (
+            Annotated[bytes, EncodedBytes(encoder=Base64Encoder), "raw"],
+            'Annotated[bytes, EncodedBytes(encoder=Base64Encoder), "raw"]',
+            ["from typing import Annotated", "from pydantic import Base64Encoder, EncodedBytes"],
+        ),
     ],
     ids=lambda value: str(value)[:40],
 )
@@ -151,6 +165,11 @@ def test_dropped_metadata_is_noted() -> None:
         (collections.abc.Callable[[int], int], "callables cannot be sent"),
         ("Forward", "unresolved forward reference"),
         (Page, "has no type arguments"),
+        (bytes, "bytes cannot be sent faithfully.*use pydantic's Base64Bytes"),
+        (list[bytes], "bytes cannot be sent faithfully"),
+        (type[BaseModel], "classes"),
+        (typing.Type[int], "classes"),  # noqa: UP006
+        (Annotated[int, PlainSerializer(lambda v: v)], "changes how the value is serialised"),
     ],
     ids=str,
 )

@@ -74,6 +74,12 @@ class ThingManager(LocalDataAccessManager):
     async def odd(self) -> Literal[Odd["class"]]:  # error: enum member name 'class' is not
         return Odd["class"]
 
+    async def blob(self, data: bytes) -> None:  # error: bytes cannot be sent faithfully
+        pass
+
+    async def klass(self, kind: type[BaseModel]) -> None:  # error: classes (type[...])
+        pass
+
     async def box_open(self) -> None:
         pass
 

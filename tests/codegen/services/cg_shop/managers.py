@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union
 from uuid import UUID
 
 from annotated_types import Gt
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, Base64Bytes, BaseModel, Field
 
 from .base import AuditedManager
 from .models import Crate, CrateStatus, Unit
@@ -106,7 +106,10 @@ class CrateManager(AuditedManager[Crate, CrateCreate, CrateUpdate, CrateRead]):
     async def ping(self) -> Literal["pong"]:
         return "pong"
 
-    async def raw(self, payload: bytes = b"x", ratio: float = 0.5, flag: bool = True) -> bytes:
+    async def raw(
+        self, payload: Base64Bytes = b"x", ratio: float = 0.5, flag: bool = True
+    ) -> Base64Bytes:
+        """Bytes go as base64 (plain bytes are refused: JSON carries them as UTF-8 text)."""
         return payload
 
     async def part(self, sku: str) -> Bundle.Part:
