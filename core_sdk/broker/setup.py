@@ -26,7 +26,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from taskiq import AsyncBroker, InMemoryBroker
 
-from core_sdk.broker.formatter import JSONOnlyFormatter
+from core_sdk.broker.formatter import JSONOnlyFormatter, limit_logged_payloads
 from core_sdk.broker.operations import register_dam_task
 from core_sdk.broker.result_backend import InMemoryJSONResultBackend, RedisJSONResultBackend
 from core_sdk.broker.stream import (
@@ -50,6 +50,7 @@ logger = logging.getLogger("core_sdk.broker")
 
 def _finish(target: AsyncBroker, settings: BaseAppSettings) -> AsyncBroker:
     target.formatter = JSONOnlyFormatter(settings.MAX_MESSAGE_BYTES)
+    limit_logged_payloads()
     register_dam_task(target)
     return target
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 import pickle
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ import redis.asyncio as aioredis
 from taskiq import AsyncBroker
 
 from core_sdk.broker.client import call_operation, kick_operation, result_backend_of
+from core_sdk.broker.operations import TASK_NAME
 from core_sdk.broker.result_backend import RedisJSONResultBackend
 from core_sdk.broker.tasks import execute_dam_operation
 from core_sdk.exceptions import RemoteOperationError, ResultDecodingError
@@ -176,3 +178,46 @@ async def test_bad_input_never_kills_the_worker(
             break
         await asyncio.sleep(0.05)
     assert await redis_client.xlen(redis_names.queue_name) == 0  # all set aside, none retried
+
+
+async def test_malformed_entries_are_set_aside_and_logged_briefly(
+    redis_broker: AsyncBroker,
+    redis_names: Any,
+    redis_client: Any,
+    worker_process: Any,
+) -> None:
+    log = Path(worker_process.log_path)
+    logged_before = log.stat().st_size
+
+    def call_with_labels(labels: dict[str, Any]) -> bytes:
+        return json.dumps(
+            {
+                "task_id": uuid.uuid4().hex,
+                "task_name": TASK_NAME,
+                "labels": labels,
+                "labels_types": None,
+                "args": ["Depot", "ping", [], {}, None],
+                "kwargs": {},
+            }
+        ).encode()
+
+    for fields in (
+        {b"data": call_with_labels({"ack_type": "bogus"})},  # taskiq raised before acking
+        {b"data": call_with_labels({"ack_type": "manual"})},  # no core_sdk task acks by hand
+        {b"data": b"{" + b"x" * 2_000_000},  # over MAX_MESSAGE_BYTES
+        {b"data": b"[" + b"y" * 500_000},  # under it, not JSON
+    ):
+        await redis_client.xadd(redis_names.queue_name, fields)
+    for _ in range(200):
+        length = await redis_client.xlen(redis_names.queue_name)
+        pending = await redis_client.xpending(redis_names.queue_name, redis_names.consumer_group)
+        if length == 0 and pending["pending"] == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert (length, pending["pending"]) == (0, 0)  # acknowledged and deleted, none pending
+
+    assert await call_operation("Depot", "ping", [], {}, None, 10, broker=redis_broker) == "pong"
+    logged = log.read_bytes()[logged_before:]
+    assert b"ack_type" in logged and b"bogus" in logged and b"manual" in logged
+    assert b"2000001 bytes" in logged and b"500001 bytes" in logged  # sizes, not payloads
+    assert len(logged) < 40_000, logged[:5000]
