@@ -133,6 +133,24 @@ def _defines_broker(statement: cst.BaseStatement) -> bool:
     return False
 
 
+def _is_placeholder(statement: cst.BaseSmallStatement) -> bool:
+    """``pass`` or ``...``: a body that holds nothing."""
+    return isinstance(statement, cst.Pass) or (
+        isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Ellipsis)
+    )
+
+
+def _expanded(suite: cst.SimpleStatementSuite) -> cst.IndentedBlock:
+    """A one-line class body (``class X(Base): pass``) as an indented block, without the
+    placeholder; a trailing comment stays on the ``class`` line."""
+    kept = [statement for statement in suite.body if not _is_placeholder(statement)]
+    lines: list[cst.BaseStatement] = []
+    if kept:
+        kept[-1] = kept[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+        lines.append(cst.SimpleStatementLine(body=kept))
+    return cst.IndentedBlock(body=lines, header=suite.trailing_whitespace)
+
+
 def _type_checking_blocks(body: Sequence[cst.BaseStatement]) -> list[int]:
     return [
         index
@@ -166,8 +184,9 @@ class _ClassAnnotator(cst.CSTTransformer):
             return updated_node
         self.seen.add(qualname)
         block = updated_node.body
-        if not isinstance(block, cst.IndentedBlock):
-            return updated_node  # ``class X: ...`` on one line: leave it alone
+        if isinstance(block, cst.SimpleStatementSuite):
+            block = _expanded(block)  # ``class X(Base): pass``: the property needs a block
+        assert isinstance(block, cst.IndentedBlock)
         new_body = self._annotated_body(list(block.body), broker_class, qualname)
         if new_body is None:
             return updated_node

@@ -255,3 +255,27 @@ def test_a_class_defining_its_own_broker_is_an_error() -> None:
 def test_a_missing_class_is_an_error() -> None:
     with pytest.raises(CodegenError, match="class Nope not found"):
         annotate(PLAIN, [BrokerAnnotation("Nope", "NopeBroker")])
+
+
+PROPERTY = (
+    "    if TYPE_CHECKING:\n\n        @property\n        def broker(self) -> CrateBroker: ...\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "expanded"),
+    [
+        ("pass", f":\n{PROPERTY}"),
+        ("...", f":\n{PROPERTY}"),
+        ("pass  # nothing yet", f":  # nothing yet\n{PROPERTY}"),
+        ('"""Crates."""', f':\n    """Crates."""\n\n{PROPERTY}'),
+        ("cursor_column = 'label'; pass", f":\n{PROPERTY}\n    cursor_column = 'label'\n"),
+    ],
+)
+def test_a_one_line_class_body_is_expanded(body: str, expanded: str, tmp_path: Path) -> None:
+    head = "class CrateManager(LocalDataAccessManager[Crate, Crate, Crate, Crate])"
+    source = PLAIN.split("\n\nclass ")[0] + f"\n\n{head}: {body}\n"
+    result = annotate(source)
+    assert result.endswith(f"\n{head}{expanded}"), result
+    assert annotate(result) == result
+    assert_ruff_clean(result.replace("'label'", '"label"'), tmp_path)
