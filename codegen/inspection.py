@@ -104,6 +104,7 @@ class _Namespace:
 class ServiceInspector:
     registry: LoadedRegistry
     output: OutputTarget
+    annotate: bool = True  # the codemod narrows custom managers' ``broker`` (else: views)
     errors: list[CodegenError] = field(default_factory=list)
     converter: TypeConverter = field(default_factory=TypeConverter)
     _namespaces: dict[str, _Namespace] = field(default_factory=dict)
@@ -184,7 +185,7 @@ class ServiceInspector:
                 )
             except CodegenError as error:
                 self.errors.append(error)
-        target = self._annotation_target(info)
+        target = self._annotation_target(info) if self.annotate else None
         view = None if target is not None else self._manager_view(info)
         manager: ir.Name
         if view is not None:
@@ -204,11 +205,12 @@ class ServiceInspector:
         )
 
     def _manager_view(self, info: ModelInfo) -> ir.ManagerView:
-        """A typing-only subclass for a manager the codemod cannot annotate.
+        """A typing-only subclass for a manager the codemod cannot (or, with
+        ``--no-annotate``, does not) annotate.
 
         The default ``LocalDataAccessManager``, a generic manager, one shared by several
-        models or one from another package: ``get_manager()`` returns this view, whose
-        ``broker`` is typed as the model's proxy.
+        models, one from another package, or any manager under ``--no-annotate``:
+        ``get_manager()`` returns this view, whose ``broker`` is typed as the model's proxy.
         """
         name: ir.Name = self._name(self.converter.symbol_name, info.manager_cls, info)
         base: ir.Expr = name
@@ -536,9 +538,12 @@ def _summary(function: Callable[..., Any]) -> str | None:
     return " ".join(first.split())
 
 
-def inspect_service(registry: LoadedRegistry, output: OutputTarget) -> ir.Service:
-    """The IR of a loaded registry."""
-    return ServiceInspector(registry, output).run()
+def inspect_service(
+    registry: LoadedRegistry, output: OutputTarget, *, annotate: bool = True
+) -> ir.Service:
+    """The IR of a loaded registry (``annotate``: custom managers get the codemod's
+    annotation instead of a generated view)."""
+    return ServiceInspector(registry, output, annotate=annotate).run()
 
 
 __all__ = ["OutputTarget", "inspect_service"]

@@ -42,7 +42,8 @@ def generate(job: Job) -> Generation:
         )
     _, output_module = package_root(job.output)
     with loaded_registry(spec) as loaded:
-        service = inspect_service(loaded, OutputTarget(job.output, output_module))
+        target = OutputTarget(job.output, output_module)
+        service = inspect_service(loaded, target, annotate=job.annotate)
     text = render_module(service, discover_style(job.output))
     module = FileUpdate(job.output, display_path(job.output), current, text)
     annotations = annotation_updates(service) if job.annotate else ()

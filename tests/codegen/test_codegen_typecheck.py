@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from codegen_helpers import BIN, HERE, REPO_ROOT, ruff, run_cli, tool_env
+from codegen_helpers import BIN, HERE, REPO_ROOT, make_service_root, ruff, run_cli, tool_env
 
 SNIPPETS = ("valid_calls.py", "invalid_calls.py")
 EXPECTATION = re.compile(r"#\s*E:\s*mypy\[(?P<mypy>[^\]]*)\]\s*pyright\[(?P<pyright>[^\]]*)\]")
@@ -226,3 +226,41 @@ def test_a_one_model_service_type_checks(tmp_path: Path) -> None:
         check=False,
     )
     assert ruff_check.returncode == 0, ruff_check.stdout
+
+
+NO_ANNOTATE_CALLS = """\
+from typing import assert_type
+
+from cg_mini._tasks import DataAccessManagerFactory, GadgetBroker, WidgetBroker
+from cg_mini.domain.managers import GadgetManager
+
+
+def calls(factory: DataAccessManagerFactory) -> None:
+    gadgets = factory.get_manager("Gadget")
+    assert_type(gadgets.broker, GadgetBroker)
+    assert_type(factory.get_manager("Widget").broker, WidgetBroker)
+    manager: GadgetManager = gadgets  # still the DAM class
+    del manager
+"""
+
+
+def test_no_annotate_types_custom_managers_through_views(tmp_path: Path) -> None:
+    """With --no-annotate the DAM files are left alone, and get_manager() returns a generated
+    view of the custom manager whose ``broker`` is typed (not the DAM's ``broker: Any``)."""
+    root = make_service_root(tmp_path, ["cg_mini"])
+    managers = (root / "cg_mini" / "domain" / "managers.py").read_text()
+    result = run_cli(
+        ["cg_mini/registry_config.py", "-o", "cg_mini/_tasks.py", "--no-annotate"], cwd=root
+    )
+    assert result.returncode == 0, result.stderr
+    assert (root / "cg_mini" / "domain" / "managers.py").read_text() == managers
+    (root / "calls.py").write_text(NO_ANNOTATE_CALLS)
+    mypy = subprocess.run(
+        [str(BIN / "mypy"), "--strict", "--no-incremental", "--cache-dir=/dev/null", "calls.py"],
+        cwd=root,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert mypy.returncode == 0, mypy.stdout + mypy.stderr
