@@ -34,6 +34,7 @@ class BaseAppSettings(BaseSettings):
     DB_ECHO: bool = False
     RESULT_TTL_SECONDS: int = Field(default=3600, ge=1)
     BROKER_TIMEOUT_SECONDS: float = Field(default=30.0, gt=0)
+    OPERATION_TIMEOUT_SECONDS: float = Field(default=3600.0, gt=0, allow_inf_nan=False)
     REDIS_QUEUE_NAME: str = Field(default="dam:operations", min_length=1)
     REDIS_KEY_PREFIX: str = Field(default="dam", min_length=1)
     REDIS_CONSUMER_GROUP: str = Field(default="dam-workers", min_length=1)

@@ -7,6 +7,7 @@ __all__ = [
     "BrokerConnectionError",
     "ConfigurationError",
     "CoreSDKError",
+    "ExecutionTimeoutError",
     "IntegrityViolationError",
     "InvalidQueryError",
     "NotFoundError",
@@ -112,6 +113,12 @@ class OperationTimeoutError(CoreSDKError, TimeoutError):
         self.task_id = task_id
         self.timeout = timeout
         self.connection_lost = connection_lost
+
+
+class ExecutionTimeoutError(OperationTimeoutError):
+    """Raised in the worker: the operation ran longer than ``OPERATION_TIMEOUT_SECONDS`` and was
+    cancelled; its transaction was rolled back. Its caller gets a RemoteOperationError whose
+    ``remote_type`` is ``"ExecutionTimeoutError"``."""
 
 
 class RemoteOperationError(CoreSDKError):

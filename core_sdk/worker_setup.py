@@ -21,6 +21,7 @@ from types import ModuleType
 
 from taskiq import AsyncBroker, TaskiqEvents, TaskiqState
 
+from core_sdk.broker.operations import set_operation_timeout
 from core_sdk.config import BaseAppSettings, get_settings
 from core_sdk.db.session import close_db, init_db
 from core_sdk.exceptions import ConfigurationError
@@ -99,6 +100,7 @@ async def initialize_worker_context(
             "initialize_worker_context (e.g. 'app.registry_config')."
         )
     init_db(settings.DATABASE_URL, settings.engine_options())
+    set_operation_timeout(settings.OPERATION_TIMEOUT_SECONDS)
     logger.info(
         "Worker context ready: models %s, database %s",
         ", ".join(ModelRegistry.model_names()),
@@ -108,6 +110,7 @@ async def initialize_worker_context(
 
 async def shutdown_worker_context() -> None:
     """Dispose of the database engine."""
+    set_operation_timeout(None)
     await close_db()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import logging
@@ -23,6 +24,7 @@ from core_sdk.data_access.signature import (
 )
 from core_sdk.exceptions import (
     ArgumentEncodingError,
+    ExecutionTimeoutError,
     NotFoundError,
     OperationRefusedError,
     ResultEncodingError,
@@ -33,14 +35,37 @@ from core_sdk.registry import ModelInfo, ModelRegistry
 __all__ = [
     "TASK_NAME",
     "RuntimeOperation",
+    "operation_timeout",
     "register_dam_task",
     "run_dam_operation",
     "runtime_operation",
+    "set_operation_timeout",
 ]
 
 logger = logging.getLogger("core_sdk.worker")
 
 TASK_NAME = "core_sdk.broker.tasks:execute_dam_operation"
+
+_operation_timeout: float | None = None
+
+
+def set_operation_timeout(seconds: float | None) -> None:
+    """Limit the run time of every operation in this process (``None``: the settings' value).
+
+    ``initialize_worker_context`` sets it from ``OPERATION_TIMEOUT_SECONDS``.
+    """
+    global _operation_timeout
+    _operation_timeout = seconds
+
+
+def operation_timeout() -> float:
+    """Seconds an operation may run before it is cancelled (``OPERATION_TIMEOUT_SECONDS``)."""
+    if _operation_timeout is None:
+        from core_sdk.config import get_settings
+
+        return get_settings().OPERATION_TIMEOUT_SECONDS
+    return _operation_timeout
+
 
 DamTask = AsyncTaskiqDecoratedTask[
     [str, str, list[Any], dict[str, Any], str | None], Coroutine[Any, Any, Any]
@@ -223,7 +248,13 @@ async def run_dam_operation(
     serialized_kwargs: dict[str, Any],
     fingerprint: str | None = None,
 ) -> Any:
-    """Run ``model_name``.``method_name`` in one transaction; return the JSON-encoded result."""
+    """Run ``model_name``.``method_name`` in one transaction; return the JSON-encoded result.
+
+    A method still running after :func:`operation_timeout` seconds is cancelled (cancellation
+    is cooperative: it takes effect at the method's next ``await``), its transaction rolled
+    back, and ExecutionTimeoutError raised (stored as the call's result, so the message is
+    acknowledged and not run again).
+    """
     from core_sdk.data_access.factory import DataAccessManagerFactory
     from core_sdk.db.session import managed_session
 
@@ -242,9 +273,20 @@ async def run_dam_operation(
             "deploy the caller and the worker from the same code."
         )
     args, kwargs = bind_arguments(op, serialized_args, serialized_kwargs)
+    limit = operation_timeout()
     async with managed_session():
         manager = DataAccessManagerFactory().get_manager(info.model_name)
-        result = await getattr(manager, method_name)(*args, **kwargs)
+        try:
+            async with asyncio.timeout(limit) as scope:
+                result = await getattr(manager, method_name)(*args, **kwargs)
+        except TimeoutError:
+            if not scope.expired():
+                raise  # the method's own TimeoutError
+            raise ExecutionTimeoutError(
+                f"{info.model_name}.{method_name} was cancelled after {limit:g} s, the worker's "
+                "limit (OPERATION_TIMEOUT_SECONDS); its transaction was rolled back.",
+                timeout=limit,
+            ) from None
         return encode(
             op.returns,
             result,

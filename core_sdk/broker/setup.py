@@ -33,6 +33,7 @@ from core_sdk.broker.stream import (
     DAMRedisStreamBroker,
     DAMRedisStreamClusterBroker,
     DAMRedisStreamSentinelBroker,
+    DAMStreamMixin,
 )
 from core_sdk.broker.topology import (
     ClusterJSONResultBackend,
@@ -140,6 +141,11 @@ def build_redis_broker(settings: BaseAppSettings) -> AsyncBroker:
         backend = RedisJSONResultBackend(
             settings.REDIS_URL, health_check_interval=30, **backend_options
         )
+    # a backstop for an entry never acknowledged; a call itself ends at OPERATION_TIMEOUT_SECONDS
+    # (but may first wait for a free slot behind calls as long as that)
+    target_broker.max_claim_refresh_seconds = max(
+        DAMStreamMixin.max_claim_refresh_seconds, 2 * settings.OPERATION_TIMEOUT_SECONDS + 600
+    )
     return _finish(target_broker.with_result_backend(backend), settings)
 
 

@@ -17,6 +17,7 @@ from taskiq import AsyncBroker
 from core_sdk.broker.client import call_operation
 from core_sdk.broker.setup import build_broker
 from core_sdk.data_access import DataAccessManagerFactory
+from core_sdk.exceptions import RemoteOperationError
 
 IDLE_MS = 1000
 
@@ -44,12 +45,12 @@ class Names:
 @pytest.fixture
 async def cluster(
     database: str, redis_names: Any
-) -> AsyncIterator[tuple[Names, Callable[[], Any], AsyncBroker]]:
+) -> AsyncIterator[tuple[Names, Callable[..., Any], AsyncBroker]]:
     names = Names(redis_names)
     started: list[Any] = []
 
-    def start() -> Any:
-        process = spawn_worker(database, names.env())
+    def start(**env: str) -> Any:
+        process = spawn_worker(database, names.env(), **env)
         started.append(process)
         return process
 
@@ -68,8 +69,43 @@ async def executions(tag: str) -> int:
     return len(page.items)
 
 
+async def test_a_call_over_the_operation_timeout_is_cancelled_rolled_back_and_acked(
+    cluster: tuple[Names, Callable[..., Any], AsyncBroker],
+) -> None:
+    names, start, broker = cluster
+    worker = start(OPERATION_TIMEOUT_SECONDS="1")
+    await wait_until_serving(broker, [worker])
+    name = f"hang-{uuid.uuid4().hex[:8]}"
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(RemoteOperationError) as caught:
+        await call_operation(
+            "Depot", "write_then_hang", [], {"name": name}, None, 20, broker=broker
+        )
+    assert loop.time() - started < 5
+    error = caught.value
+    assert error.remote_type == "ExecutionTimeoutError"
+    assert error.message.startswith(
+        "Depot.write_then_hang was cancelled after 1 s, the worker's limit "
+        "(OPERATION_TIMEOUT_SECONDS)"
+    )
+    page = await DataAccessManagerFactory().get_manager("Depot").list(filters={"name": name})
+    assert page.items == []  # its transaction was rolled back
+    client = aioredis.Redis.from_url(names.url)
+    try:  # acknowledged: not pending, not run again
+        for _ in range(100):
+            if await client.xlen(names.queue_name) == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert await client.xlen(names.queue_name) == 0
+    finally:
+        await client.aclose()
+    assert await call_operation("Depot", "ping", [], {}, None, 10, broker=broker) == "pong"
+    assert worker.poll() is None
+
+
 async def test_long_call_is_not_handed_to_a_second_live_worker(
-    cluster: tuple[Names, Callable[[], Any], AsyncBroker],
+    cluster: tuple[Names, Callable[..., Any], AsyncBroker],
 ) -> None:
     _, start, broker = cluster
     workers = [start(), start()]
@@ -87,7 +123,7 @@ async def test_long_call_is_not_handed_to_a_second_live_worker(
 
 
 async def test_killed_workers_call_is_claimed_by_another_worker(
-    cluster: tuple[Names, Callable[[], Any], AsyncBroker],
+    cluster: tuple[Names, Callable[..., Any], AsyncBroker],
 ) -> None:
     names, start, broker = cluster
     first = start()

@@ -69,6 +69,7 @@ def test_settings_defaults_aliases_and_unknown_keys(monkeypatch: pytest.MonkeyPa
     settings = BaseAppSettings()
     assert settings.ENV == "prod" and settings.REDIS_URL is None
     assert settings.BROKER_TIMEOUT_SECONDS == 30 and settings.RESULT_TTL_SECONDS == 3600
+    assert settings.OPERATION_TIMEOUT_SECONDS == 3600
 
 
 # -- broker selection ------------------------------------------------------------------------

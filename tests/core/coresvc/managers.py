@@ -86,6 +86,12 @@ class DepotManager(LocalDataAccessManager[Depot, DepotCreate, DepotUpdate, Depot
         await self.create({"name": name})
         return name  # type: ignore[return-value]
 
+    async def write_then_hang(self, name: str) -> None:
+        """Inserts a row, then never returns (only cancellation ends it)."""
+        await self.create({"name": name})
+        await self.session.flush()
+        await asyncio.Event().wait()
+
     async def _private(self) -> str:
         return "secret"
 
