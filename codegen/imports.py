@@ -128,12 +128,25 @@ def plan_imports(
     shadowed = set(class_scope)
     spellings: dict[ir.Symbol, str] = {}
     statements: set[ImportStatement] = set()
+    builtins_module: list[str] = []  # how the module is bound, once it is needed
 
     def bind(symbol: ir.Symbol, name: str) -> bool:
         if taken.get(name, symbol) != symbol or name in shadowed:
             return False
         taken[name] = symbol
         return True
+
+    def builtins_name() -> str:
+        """``builtins``, or ``builtins_`` when a method named ``builtins`` shadows it."""
+        if not builtins_module:
+            name = BUILTINS
+            while name in taken or name in shadowed:
+                name += "_"
+            taken[name] = None
+            alias = None if name == BUILTINS else name
+            statements.add(ImportStatement(BUILTINS, None, alias))
+            builtins_module.append(name)
+        return builtins_module[0]
 
     for symbol in fixed:
         if not bind(symbol, symbol.name):
@@ -157,9 +170,7 @@ def plan_imports(
             if bind(symbol, symbol.name):
                 spellings[symbol] = symbol.name
             else:
-                spellings[symbol] = f"{BUILTINS}.{symbol.name}"
-                statements.add(ImportStatement(BUILTINS))
-                taken.setdefault(BUILTINS, None)
+                spellings[symbol] = f"{builtins_name()}.{symbol.name}"
             continue
         if bind(symbol, symbol.name):
             spellings[symbol] = symbol.name

@@ -475,6 +475,15 @@ class ServiceInspector:
                 for op in model.operations
             ]
             for op in model.operations:
+                if op.name == model.kicker_class:  # ``def kick(self) -> <Model>Kicker``
+                    self.errors.append(
+                        CodegenError(
+                            f"operation {model.name}.{op.name} is named like the generated "
+                            f"class {model.kicker_class}, which the proxy's `kick` property "
+                            "returns; rename the method",
+                            op.location,
+                        )
+                    )
                 for param in op.params:
                     if param.name == op.constant:
                         self.errors.append(

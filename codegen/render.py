@@ -48,6 +48,8 @@ TYPE_CHECKING = _symbol("typing", "TYPE_CHECKING")
 MAPPING = _symbol("collections.abc", "Mapping")
 CORE_FACTORY = _symbol(_RUNTIME, "DataAccessManagerFactory")
 FUTURE_ANNOTATIONS = _symbol("__future__", "annotations")
+# spelled through the import plan: a method named ``float`` shadows it in the proxy classes
+FLOAT = ir.Name(_symbol("builtins", "float"))
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ class ModuleWriter:
         if with_timeout:
             if ir.ParamKind.KEYWORD_ONLY not in kinds:
                 docs.append(Text("*"))
-            docs.append(Text("_broker_timeout: float = 30.0"))
+            docs.append(Text(f"_broker_timeout: {self.spell(FLOAT)} = 30.0"))
         return docs
 
     def _arguments(self, op: ir.Operation) -> list[Doc]:
@@ -273,6 +275,8 @@ def _environment() -> jinja2.Environment:
 
 def _used_symbols(service: ir.Service) -> set[ir.Symbol]:
     used: set[ir.Symbol] = set()
+    if any(model.operations for model in service.models):
+        used.add(FLOAT.symbol)  # ``_broker_timeout: float``
     for model in service.models:
         used.update(symbols_in(model.manager))
         if model.manager_view is not None:

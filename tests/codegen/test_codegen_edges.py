@@ -71,6 +71,9 @@ def test_pyright_strict_is_clean(edge_root: Path) -> None:
 RENDERED = [
     ("perm: Perm = DAM_DEFAULT", "a composite flag is no member: DAM_DEFAULT"),
     ("value: Odd = DAM_DEFAULT", "enum member name not an identifier: DAM_DEFAULT"),
+    ("_broker_timeout: builtins_.float = 30.0", "a method named float"),
+    ("ids: builtins_.list[int]", "methods named list and builtins"),
+    ("import builtins as builtins_", "a method named builtins"),
 ]
 
 
@@ -93,6 +96,8 @@ async def main():
     wire = Wire()
     assert await wire.flags() == ([], {})
     assert await wire.odd() == ([], {})
+    assert await wire.float() == ([], {})
+    assert await wire.builtins([1], _broker_timeout=2.0) == ([], {"ids": [1]})
 """
 
 

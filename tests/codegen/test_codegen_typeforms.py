@@ -218,6 +218,10 @@ def test_defaults_that_are_not_source_are_refused(value: object) -> None:
 
 def test_a_method_named_like_a_builtin_shadows_it_in_class_bodies() -> None:
     assert spelled(list[int], class_scope=("list",)) == ("builtins.list[int]", ["import builtins"])
+    assert spelled(list[int], class_scope=("list", "builtins")) == (
+        "builtins_.list[int]",
+        ["import builtins as builtins_"],
+    )
 
 
 def test_colliding_names_are_aliased_deterministically() -> None:

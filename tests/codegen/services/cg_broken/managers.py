@@ -80,6 +80,9 @@ class ThingManager(LocalDataAccessManager):
     async def klass(self, kind: type[BaseModel]) -> None:  # error: classes (type[...])
         pass
 
+    async def ThingKicker(self) -> None:  # error: named like the generated class ThingKicker
+        pass
+
     async def box_open(self) -> None:
         pass
 

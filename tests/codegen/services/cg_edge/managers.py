@@ -15,3 +15,11 @@ class EdgeManager(LocalDataAccessManager[Edge, EdgeIn, EdgeIn, EdgeIn]):
     async def odd(self, value: Odd = Odd["a b"]) -> Odd:
         """An enum member whose name is not an identifier: DAM_DEFAULT."""
         return value
+
+    async def float(self) -> int:
+        """Named like the builtin of ``_broker_timeout: float``."""
+        return 1
+
+    async def builtins(self, ids: list[int]) -> int:
+        """Named like the module that spells the shadowed ``list``."""
+        return len(ids)
