@@ -27,6 +27,13 @@ Delivery (at least once):
   once; calls already running keep their claims fresh until the broker shuts down (taskiq waits
   for them up to ``--wait-tasks-timeout``), then whatever is still unfinished stays pending and
   another worker claims it after ``idle_timeout``.
+* Consumers: every worker process reads as its own consumer of the group, named
+  ``<host>-<pid>-<random>`` when it starts (after taskiq forked it), so ``XINFO CONSUMERS``
+  shows one consumer per process. On a graceful shutdown the process deletes its consumer
+  (``XGROUP DELCONSUMER``) unless it still holds pending entries (calls it did not finish, which
+  another worker claims after ``idle_timeout``); at start-up a worker also deletes consumers
+  that hold nothing and have been idle for :attr:`DAMStreamMixin.dead_consumer_idle_seconds`
+  (left behind by killed workers), so dead consumers do not pile up.
 * A message for a task this worker does not know is answered with an ``OperationRefusedError``
   result (the caller, when there is one, gets it instead of waiting for its timeout) and
   acknowledged.
@@ -37,6 +44,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 import time
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable
@@ -61,6 +71,7 @@ __all__ = [
     "DAMRedisStreamSentinelBroker",
     "DAMStreamMixin",
     "ResultStoredMiddleware",
+    "worker_consumer_name",
 ]
 
 logger = logging.getLogger("core_sdk.broker")
@@ -106,6 +117,10 @@ class DAMStreamMixin(AsyncBroker):
     max_claim_refresh_seconds: float = 24 * 3600.0
     #: XACK + XDEL in a MULTI/EXEC (not on Cluster, whose pipelines are not transactions)
     ack_in_transaction: bool = True
+    #: at start-up, delete consumers of the group that hold no pending entry and have not read
+    #: for this long (a live worker reads every few seconds; a deleted live consumer with
+    #: nothing pending would simply be created again by its next read)
+    dead_consumer_idle_seconds: float = 3600.0
 
     # provided by the taskiq-redis stream broker classes
     queue_name: str
@@ -337,8 +352,75 @@ class DAMStreamMixin(AsyncBroker):
 
     # -- lifecycle -----------------------------------------------------------------------
 
+    async def startup(self) -> None:
+        """In a worker process: take a consumer name of its own, then declare the group and
+        delete consumers that killed workers left behind."""
+        if self.is_worker_process:
+            # set here, after taskiq forked this process: a name made when the broker was
+            # built could be shared by every process forked from one parent
+            self.consumer_name = worker_consumer_name()
+        await super().startup()
+        if self.is_worker_process:
+            logger.info(
+                "Reading %s as consumer %s of group %s.",
+                self.queue_name,
+                self.consumer_name,
+                self.consumer_group_name,
+            )
+            await self.delete_dead_consumers(self.dead_consumer_idle_seconds)
+
+    async def delete_dead_consumers(self, min_idle_seconds: float) -> int:
+        """Delete the group's consumers that hold no pending entry and have been idle for
+        ``min_idle_seconds`` (never this process's own); returns how many. Best effort."""
+        deleted = 0
+        for stream_name in [self.queue_name, *self.additional_streams.keys()]:
+            try:
+                count = await self.client.eval(
+                    _DELETE_IDLE_CONSUMERS,
+                    1,
+                    stream_name,
+                    self.consumer_group_name,
+                    int(min_idle_seconds * 1000),
+                    self.consumer_name,
+                )
+            except Exception as exc:
+                logger.debug("Could not delete idle consumers of %s: %s", stream_name, exc)
+                continue
+            deleted += int(count)
+        if deleted:
+            logger.info(
+                "Deleted %d consumer(s) of group %s that held nothing and were idle for over "
+                "%.0f s (workers that were killed).",
+                deleted,
+                self.consumer_group_name,
+                min_idle_seconds,
+            )
+        return deleted
+
+    async def _delete_own_consumer(self) -> None:
+        """``XGROUP DELCONSUMER`` this process's consumer when it holds no pending entry."""
+        for stream_name in [self.queue_name, *self.additional_streams.keys()]:
+            try:
+                result = await self.client.eval(
+                    _DELETE_CONSUMER_IF_EMPTY,
+                    1,
+                    stream_name,
+                    self.consumer_group_name,
+                    self.consumer_name,
+                )
+            except Exception as exc:  # best effort: an idle consumer is harmless
+                logger.debug("Could not delete consumer %s: %s", self.consumer_name, exc)
+                continue
+            if int(result) < 0:
+                logger.info(
+                    "Keeping consumer %s of %s: it still holds unfinished calls.",
+                    self.consumer_name,
+                    stream_name,
+                )
+
     async def shutdown(self) -> None:
-        """Stop refreshing claims (unfinished calls become claimable), then close."""
+        """Stop refreshing claims (unfinished calls become claimable), delete this worker's
+        consumer when it holds nothing, then close."""
         heartbeat, self._heartbeat = self._heartbeat, None
         if heartbeat is not None:
             heartbeat.cancel()
@@ -352,8 +434,36 @@ class DAMStreamMixin(AsyncBroker):
                 self.idle_timeout,
             )
         self._inflight.clear()
+        if self.is_worker_process:
+            await self._delete_own_consumer()
         await super().shutdown()
         await self._close_client()
+
+
+# KEYS[1] stream; ARGV group, consumer. Atomic: nothing can become pending in between.
+_DELETE_CONSUMER_IF_EMPTY = """
+if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return -1 end
+return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+"""
+
+# KEYS[1] stream; ARGV group, minimum idle time (ms), a consumer never to delete.
+_DELETE_IDLE_CONSUMERS = """
+local deleted = 0
+for _, entry in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local info = {}
+  for i = 1, #entry, 2 do info[entry[i]] = entry[i + 1] end
+  if info['name'] ~= ARGV[3] and info['pending'] == 0 and info['idle'] >= tonumber(ARGV[2]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], info['name'])
+    deleted = deleted + 1
+  end
+end
+return deleted
+"""
+
+
+def worker_consumer_name() -> str:
+    """``<host>-<pid>-<6 random hex>``: unique per worker process, and readable."""
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
 
 
 def _refusing_task(broker: AsyncBroker, task_name: str) -> AsyncTaskiqDecoratedTask[Any, Any]:
