@@ -36,7 +36,7 @@ from core_sdk.registry import ModelInfo
 
 TIMEOUT_PARAM = "_broker_timeout"
 KICK_PROPERTY = "kick"
-DAM_DEFAULT = ir.Name(ir.Symbol("core_sdk.data_access", "DAM_DEFAULT"))
+DAM_DEFAULT = ir.DAM_DEFAULT
 MODULE_NAMES = ("DataAccessManagerFactory", "MANIFEST", "get_dam_factory")
 # names the templates write literally; an operation with one of these names would shadow it
 TEMPLATE_NAMES = frozenset(

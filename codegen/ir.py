@@ -82,6 +82,9 @@ class Tuple:
 
 Expr = Name | Subscript | Union | Constant | Call | Tuple
 
+# the default of a parameter whose real default is left to the DAM (the call omits it)
+DAM_DEFAULT = Name(Symbol("core_sdk.data_access", "DAM_DEFAULT"))
+
 
 # --- the service --------------------------------------------------------------------------
 

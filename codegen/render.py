@@ -7,7 +7,7 @@ calls: spelling expressions (via the import plan) and wrapping long lines (via t
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 
 import jinja2
@@ -299,8 +299,38 @@ def generated_names(service: ir.Service) -> list[str]:
     return names
 
 
+def _sendable_defaults(params: tuple[ir.Param, ...]) -> tuple[ir.Param, ...]:
+    """``params`` with every positional-only default after a ``DAM_DEFAULT`` one also left
+    to the DAM: positional arguments travel in order, so none can follow an omitted one
+    (``f(a=DAM_DEFAULT, b=1, /)`` called as ``f()`` would send ``b`` without ``a``)."""
+    result = []
+    gap = False
+    for param in params:
+        if param.kind is ir.ParamKind.POSITIONAL_ONLY and param.default is not None:
+            if gap:
+                param = replace(param, default=ir.DAM_DEFAULT)
+            gap = param.default == ir.DAM_DEFAULT
+        result.append(param)
+    return tuple(result)
+
+
+def _final_defaults(service: ir.Service) -> ir.Service:
+    """The service with the defaults the proxies are written with."""
+    models = tuple(
+        replace(
+            model,
+            operations=tuple(
+                replace(op, params=_sendable_defaults(op.params)) for op in model.operations
+            ),
+        )
+        for model in service.models
+    )
+    return replace(service, models=models)
+
+
 def render_module(service: ir.Service, style: CodeStyle) -> str:
     """The generated module's source text."""
+    service = _final_defaults(service)
     layout = Layout(style.line_length)
     has_operations = any(model.operations for model in service.models)
     fixed = [

@@ -83,6 +83,8 @@ def test_rendered(edge_root: Path, line: str, why: str) -> None:
 
 
 RUNTIME = """
+from decimal import Decimal
+
 import cg_edge._tasks as tasks
 from core_sdk.data_access import DAM_DEFAULT
 
@@ -97,6 +99,9 @@ async def main():
     assert await wire.flags() == ([], {})
     assert await wire.odd() == ([], {})
     assert await wire.float() == ([], {})
+    assert await wire.posonly() == ([], {})
+    assert await wire.posonly(Decimal(2)) == (["2"], {})
+    assert await wire.posonly(Decimal(2), 3) == (["2", 3], {})
     assert await wire.builtins([1], _broker_timeout=2.0) == ([], {"ids": [1]})
 """
 

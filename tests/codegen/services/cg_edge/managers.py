@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from core_sdk.data_access import LocalDataAccessManager
 
 from .models import Edge, EdgeIn, Odd, Perm
+
+HALF = Decimal("0.5")
 
 
 class EdgeManager(LocalDataAccessManager[Edge, EdgeIn, EdgeIn, EdgeIn]):
@@ -23,3 +27,7 @@ class EdgeManager(LocalDataAccessManager[Edge, EdgeIn, EdgeIn, EdgeIn]):
     async def builtins(self, ids: list[int]) -> int:
         """Named like the module that spells the shadowed ``list``."""
         return len(ids)
+
+    async def posonly(self, a: Decimal = HALF, b: int = 1, /) -> int:
+        """``b`` follows a DAM_DEFAULT positional-only one: DAM_DEFAULT."""
+        return int(a) + b
