@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import traceback
@@ -66,15 +67,39 @@ def _generation_from_json(data: dict[str, Any]) -> Generation:
     return Generation(updates, tuple(data["notes"]), tuple(data["summary"]))
 
 
+TIMEOUT_VARIABLE = "DAM_CODEGEN_TIMEOUT"
+DEFAULT_TIMEOUT = 300.0  # seconds; a 300-model service takes about 10
+
+
+def _timeout() -> float:
+    text = os.environ.get(TIMEOUT_VARIABLE, "")
+    try:
+        value = float(text) if text.strip() else DEFAULT_TIMEOUT
+    except ValueError:
+        raise CodegenError(f"{TIMEOUT_VARIABLE}={text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise CodegenError(f"{TIMEOUT_VARIABLE}={text!r} must be a positive number of seconds")
+    return value
+
+
 def generate_isolated(job: Job) -> Generation:
     """:func:`codegen.pipeline.generate` in a child interpreter; its errors are raised here."""
-    completed = subprocess.run(
-        [sys.executable, "-m", "codegen.isolation"],
-        input=json.dumps(_job_to_json(job)),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    timeout = _timeout()
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "codegen.isolation"],
+            input=json.dumps(_job_to_json(job)),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        raise CodegenError(
+            f"loading {job.registry} did not finish within {timeout:g} s (does importing the "
+            "service block: a network call, a lock, a thread it waits for?); the generator "
+            f"process was stopped. {TIMEOUT_VARIABLE}=<seconds> allows longer"
+        ) from None
     try:
         reply = json.loads(completed.stdout)
     except json.JSONDecodeError:
@@ -91,9 +116,12 @@ def generate_isolated(job: Job) -> Generation:
     return _generation_from_json(reply)
 
 
-def _child() -> int:
-    import os
+def _child() -> None:
+    """Read the job on stdin, write the reply on stdout, exit at once.
 
+    ``os._exit`` ends the process even when the service's code left non-daemon threads
+    running.
+    """
     from codegen.pipeline import generate
 
     data = json.loads(sys.stdin.read())
@@ -109,7 +137,10 @@ def _child() -> int:
     except Exception:  # an internal bug: report it with its traceback
         reply = {"errors": [_error_to_json(CodegenError(traceback.format_exc()))]}
     sys.stdout.write(json.dumps(reply))
-    return 0
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(0)
 
 
 def _error_to_json(error: CodegenError) -> dict[str, Any]:
@@ -122,4 +153,4 @@ def _error_to_json(error: CodegenError) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    sys.exit(_child())
+    _child()

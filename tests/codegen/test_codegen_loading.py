@@ -1,0 +1,71 @@
+"""Loading a service whose code misbehaves at import: a clear ``path:line: error`` or success,
+never a hang, a traceback or an "internal error" without detail."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from codegen_helpers import tool_env
+
+MINI = ["cg_mini/registry_config.py", "-o", "cg_mini/_tasks.py"]
+SHARED = "cg_mini/shared.py"
+
+
+def run_bounded(
+    args: list[str], cwd: Path, *, env: dict[str, str] | None = None, limit: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """``dam-codegen ARGS``; a run that outlives ``limit`` is killed with its children."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "codegen.cli", *args],
+        cwd=cwd,
+        env=env or tool_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise AssertionError(f"dam-codegen {' '.join(args)} still ran after {limit} s") from None
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def _service(service_root: Callable[..., Path], code: str) -> tuple[Path, int]:
+    """cg_mini with ``code`` appended to its shared.py; (root, line of the first added line)."""
+    root = service_root("cg_mini")
+    shared = root / SHARED
+    before = shared.read_text()
+    shared.write_text(before + code)
+    return root, len(before.splitlines()) + 1
+
+
+def test_a_non_daemon_thread_started_at_import_does_not_hang(
+    service_root: Callable[..., Path],
+) -> None:
+    root, _ = _service(
+        service_root,
+        "import threading, time\nthreading.Thread(target=time.sleep, args=(3600,)).start()\n",
+    )
+    result = run_bounded(MINI, root)
+    assert result.returncode == 0, result.stderr
+    assert (root / "cg_mini" / "_tasks.py").is_file()
+
+
+def test_an_import_that_blocks_is_stopped_after_the_timeout(
+    service_root: Callable[..., Path],
+) -> None:
+    root, _ = _service(service_root, "import time\ntime.sleep(3600)\n")
+    result = run_bounded(MINI, root, env=tool_env(DAM_CODEGEN_TIMEOUT="3"))
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "dam-codegen: error: loading cg_mini/registry_config.py did not finish within 3 s"
+    ), result.stderr
+    assert "DAM_CODEGEN_TIMEOUT=<seconds> allows longer" in result.stderr
