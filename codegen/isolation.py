@@ -119,9 +119,13 @@ def generate_isolated(job: Job) -> Generation:
 def _child() -> None:
     """Read the job on stdin, write the reply on stdout, exit at once.
 
-    ``os._exit`` ends the process even when the service's code left non-daemon threads
-    running.
+    The reply goes to a private copy of fd 1; fd 1 itself is pointed at stderr, so whatever the
+    service prints or writes to fd 1 while loading (``print``, ``os.write(1, ...)``, a C
+    library) cannot corrupt it. ``os._exit`` ends the process even when the service's code
+    left non-daemon threads running.
     """
+    reply_fd = os.dup(1)
+    os.dup2(2, 1)
     from codegen.pipeline import generate
 
     data = json.loads(sys.stdin.read())
@@ -129,14 +133,14 @@ def _child() -> None:
     job = Job(data["registry"], Path(data["output"]), Path(data["base"]), data["annotate"])
     reply: dict[str, Any]
     try:
-        with contextlib.redirect_stdout(sys.stderr):  # user code may print
-            reply = _generation_to_json(generate(job))
+        reply = _generation_to_json(generate(job))
     except CodegenError as error:
         errors = flatten(error)
         reply = {"errors": [_error_to_json(e) for e in errors]}
     except Exception:  # an internal bug: report it with its traceback
         reply = {"errors": [_error_to_json(CodegenError(traceback.format_exc()))]}
-    sys.stdout.write(json.dumps(reply))
+    with os.fdopen(reply_fd, "w", encoding="utf-8") as out:
+        out.write(json.dumps(reply))
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()

@@ -69,3 +69,15 @@ def test_an_import_that_blocks_is_stopped_after_the_timeout(
         "dam-codegen: error: loading cg_mini/registry_config.py did not finish within 3 s"
     ), result.stderr
     assert "DAM_CODEGEN_TIMEOUT=<seconds> allows longer" in result.stderr
+
+
+def test_output_of_the_service_on_fd_1_does_not_corrupt_the_reply(
+    service_root: Callable[..., Path],
+) -> None:
+    root, _ = _service(
+        service_root, 'import os\nos.write(1, b"raw fd 1\\n")\nprint("printed", flush=True)\n'
+    )
+    result = run_bounded(MINI, root)
+    assert result.returncode == 0, result.stderr
+    assert (root / "cg_mini" / "_tasks.py").is_file()
+    assert result.stdout == ""
