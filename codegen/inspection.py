@@ -426,7 +426,7 @@ class ServiceInspector:
                     continue
                 try:
                     namespace.guarded[guarded.name] = guarded.resolve()
-                except Exception as exc:
+                except (Exception, SystemExit) as exc:
                     namespace.failures[guarded.name] = (
                         f"importing it failed ({source.path.name}:{guarded.line}: "
                         f"{type(exc).__name__}: {exc})"

@@ -103,9 +103,12 @@ def generate_isolated(job: Job) -> Generation:
     try:
         reply = json.loads(completed.stdout)
     except json.JSONDecodeError:
+        output = completed.stderr.strip().splitlines()[-20:]
         raise CodegenError(
-            "internal error: the generator process failed"
-            f" (exit {completed.returncode}):\n{completed.stderr.strip()}"
+            f"the generator process loading {job.registry} ended (exit status "
+            f"{completed.returncode}) without a reply: the service's code may have ended the "
+            "process while being loaded (os._exit(), a signal, a crash in an extension)"
+            + ("; its last output:\n" + "\n".join(output) if output else "")
         ) from None
     if "errors" in reply:
         errors = [
@@ -137,6 +140,9 @@ def _child() -> None:
     except CodegenError as error:
         errors = flatten(error)
         reply = {"errors": [_error_to_json(e) for e in errors]}
+    except SystemExit as exc:  # the service's code, called after the import
+        message = f"the service's code called sys.exit({exc.code!r}) while being inspected"
+        reply = {"errors": [_error_to_json(CodegenError(message))]}
     except Exception:  # an internal bug: report it with its traceback
         reply = {"errors": [_error_to_json(CodegenError(traceback.format_exc()))]}
     with os.fdopen(reply_fd, "w", encoding="utf-8") as out:

@@ -112,7 +112,7 @@ def loaded_registry(spec: RegistrySpec) -> Iterator[LoadedRegistry]:
             module = importlib.import_module(spec.module)
         except CodegenError:
             raise
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             raise _import_error(spec, exc) from exc
         finally:
             setattr(ModelRegistry, "register", original_register)  # noqa: B010
@@ -143,6 +143,12 @@ def _import_error(spec: RegistrySpec, exc: BaseException) -> CodegenError:
         location = SourceLocation(display_path(frame.filename), frame.lineno)
     else:
         location = None
+    if isinstance(exc, SystemExit):
+        return CodegenError(
+            f"importing {spec.module} failed: the service called sys.exit({exc.code!r}) while "
+            "being imported",
+            location,
+        )
     detail = str(exc) if not isinstance(exc, SyntaxError) else exc.msg
     return CodegenError(f"importing {spec.module} failed: {type(exc).__name__}: {detail}", location)
 

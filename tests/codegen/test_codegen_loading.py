@@ -81,3 +81,26 @@ def test_output_of_the_service_on_fd_1_does_not_corrupt_the_reply(
     assert result.returncode == 0, result.stderr
     assert (root / "cg_mini" / "_tasks.py").is_file()
     assert result.stdout == ""
+
+
+def test_sys_exit_at_import_is_an_error_at_its_line(service_root: Callable[..., Path]) -> None:
+    root, line = _service(service_root, "import sys\n\nsys.exit(0)\n")
+    result = run_bounded(MINI, root)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"{SHARED}:{line + 2}: error: importing cg_mini.registry_config failed: the service "
+        "called sys.exit(0) while being imported\n"
+    )
+
+
+def test_a_process_that_ends_without_replying_is_explained(
+    service_root: Callable[..., Path],
+) -> None:
+    root, _ = _service(service_root, 'import os\nprint("bye", flush=True)\nos._exit(3)\n')
+    result = run_bounded(MINI, root)
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "dam-codegen: error: the generator process loading cg_mini/registry_config.py ended "
+        "(exit status 3) without a reply: the service's code may have ended the process"
+    ), result.stderr
+    assert result.stderr.endswith("its last output:\nbye\n")
