@@ -7,6 +7,7 @@ __all__ = [
     "BrokerConnectionError",
     "ConfigurationError",
     "CoreSDKError",
+    "DatabaseUnavailableError",
     "ExecutionTimeoutError",
     "IntegrityViolationError",
     "InvalidQueryError",
@@ -88,6 +89,10 @@ class ResultEncodingError(CoreSDKError, TypeError):
 
 class BrokerConnectionError(CoreSDKError, ConnectionError):
     """The broker (Redis) could not be reached while sending a call or waiting for its result."""
+
+
+class DatabaseUnavailableError(CoreSDKError, ConnectionError):
+    """The database (``DATABASE_URL``) could not be reached (down, starting, unreachable)."""
 
 
 class ResultDecodingError(CoreSDKError):

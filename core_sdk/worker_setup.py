@@ -15,16 +15,20 @@ from __future__ import annotations
 
 import importlib
 import logging
+import multiprocessing
+import os
+import signal
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import NoReturn
 
 from taskiq import AsyncBroker, TaskiqEvents, TaskiqState
 
 from core_sdk.broker.operations import set_operation_timeout
 from core_sdk.config import BaseAppSettings, get_settings
-from core_sdk.db.session import close_db, init_db
-from core_sdk.exceptions import ConfigurationError
+from core_sdk.db.session import check_database, close_db, init_db
+from core_sdk.exceptions import ConfigurationError, CoreSDKError, DatabaseUnavailableError
 from core_sdk.registry import ModelRegistry
 
 __all__ = [
@@ -82,7 +86,9 @@ async def initialize_worker_context(
     *,
     generated_module: str | None = None,
 ) -> None:
-    """Import the registry config (and the generated stubs), then open the database."""
+    """Import the registry config (and the generated stubs), then open the database and check
+    it with ``SELECT 1``: ConfigurationError when ``DATABASE_URL`` cannot work (no such
+    database, role refused, ...), DatabaseUnavailableError when the server cannot be reached."""
     settings = settings or get_settings()
     logging.getLogger("core_sdk").setLevel(settings.LOGGING_LEVEL)
     if registry_config_module is not None:
@@ -100,6 +106,11 @@ async def initialize_worker_context(
             "initialize_worker_context (e.g. 'app.registry_config')."
         )
     init_db(settings.DATABASE_URL, settings.engine_options())
+    try:
+        await check_database()
+    except CoreSDKError:
+        await close_db()
+        raise
     set_operation_timeout(settings.OPERATION_TIMEOUT_SECONDS)
     logger.info(
         "Worker context ready: models %s, database %s",
@@ -144,9 +155,33 @@ def setup_worker(
                 broker.event_handlers[event].remove(handler)
 
     async def _startup(state: TaskiqState) -> None:
-        await initialize_worker_context(
-            settings, registry_config_module, generated_module=generated_module
-        )
+        in_worker = broker.is_worker_process
+        if in_worker and isinstance(broker, InMemoryBroker):
+            reason = getattr(broker, "core_sdk_inmemory_reason", "it was built as one")
+            _stop_worker_command(
+                ConfigurationError(
+                    f"`taskiq worker` cannot serve the in-process InMemoryBroker ({reason}): set "
+                    "REDIS_URL to the Redis the callers use (with the same REDIS_QUEUE_NAME, "
+                    "REDIS_KEY_PREFIX and REDIS_CONSUMER_GROUP), make sure Redis is reachable, "
+                    "and start the worker again."
+                )
+            )
+        try:
+            await initialize_worker_context(
+                settings, registry_config_module, generated_module=generated_module
+            )
+        except DatabaseUnavailableError as exc:
+            if in_worker:
+                logger.error(
+                    "Worker start-up failed: %s (this worker process exits; taskiq starts it "
+                    "again, about every second, until the database answers)",
+                    exc,
+                )
+            raise
+        except ConfigurationError as exc:
+            if in_worker:
+                _stop_worker_command(exc)
+            raise
 
     async def _shutdown(state: TaskiqState) -> None:
         await shutdown_worker_context()
@@ -158,3 +193,29 @@ def setup_worker(
         (TaskiqEvents.WORKER_SHUTDOWN, _shutdown),
     ]
     return broker
+
+
+def _stop_worker_command(error: ConfigurationError) -> NoReturn:
+    """A worker process that cannot work as configured: log why, stop ``taskiq worker``, raise.
+
+    taskiq's process manager restarts a worker process that exits, every second and for ever
+    (unless ``--max-fails``), and a restart cannot fix a configuration. So when this process
+    was started by it, it asks the manager to shut down (SIGTERM, as ``docker stop`` would):
+    ``taskiq worker`` then stops its processes and exits (with status 0, the stock CLI's status
+    after a requested shutdown).
+    """
+    logger.critical("Worker start-up failed: %s", error)
+    parent = multiprocessing.parent_process()
+    if (
+        parent is not None
+        and parent.pid is not None
+        and multiprocessing.current_process().name.startswith("worker-")
+        and "taskiq.cli.worker.process_manager" in sys.modules
+    ):
+        logger.critical(
+            "Stopping `taskiq worker` (pid %d): restarting this process cannot fix its "
+            "configuration.",
+            parent.pid,
+        )
+        os.kill(parent.pid, signal.SIGTERM)
+    raise error

@@ -44,7 +44,13 @@ from core_sdk.broker.topology import (
 from core_sdk.config import BaseAppSettings, get_settings
 from core_sdk.exceptions import ConfigurationError
 
-__all__ = ["broker", "build_broker", "build_inmemory_broker", "get_broker", "set_broker"]
+__all__ = [
+    "broker",
+    "build_broker",
+    "build_inmemory_broker",
+    "get_broker",
+    "set_broker",
+]
 
 logger = logging.getLogger("core_sdk.broker")
 
@@ -56,11 +62,15 @@ def _finish(target: AsyncBroker, settings: BaseAppSettings) -> AsyncBroker:
     return target
 
 
-def build_inmemory_broker(settings: BaseAppSettings) -> AsyncBroker:
-    """``InMemoryBroker`` with the JSON formatter and the in-memory JSON result backend."""
+def build_inmemory_broker(settings: BaseAppSettings, *, reason: str | None = None) -> AsyncBroker:
+    """``InMemoryBroker`` with the JSON formatter and the in-memory JSON result backend.
+
+    ``reason`` (why there is no Redis broker) is kept for the error a worker start reports.
+    """
     target = InMemoryBroker(max_stored_results=-1).with_result_backend(
         InMemoryJSONResultBackend(ttl_seconds=settings.RESULT_TTL_SECONDS)
     )
+    target.core_sdk_inmemory_reason = reason or f"ENV={settings.ENV}"  # type: ignore[attr-defined]
     return _finish(target, settings)
 
 
@@ -170,7 +180,7 @@ def build_broker(
             "in this process; set REDIS_URL to use workers.",
             settings.ENV,
         )
-        return build_inmemory_broker(settings)
+        return build_inmemory_broker(settings, reason="REDIS_URL is not set")
     if check_redis:
         problem = _redis_reachable(settings.REDIS_URL, settings.REDIS_CONNECT_TIMEOUT_SECONDS)
         if problem is not None:
@@ -185,7 +195,11 @@ def build_broker(
                 problem,
                 settings.ENV,
             )
-            return build_inmemory_broker(settings)
+            return build_inmemory_broker(
+                settings,
+                reason=f"REDIS_URL is set but Redis was unreachable when the broker was chosen "
+                f"({problem})",
+            )
     return build_redis_broker(settings)
 
 

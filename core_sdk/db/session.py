@@ -11,12 +11,14 @@ SQLAlchemy's, adding the typed ``session.exec(select(...))``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
@@ -24,10 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core_sdk.exceptions import ConfigurationError
+from core_sdk.exceptions import ConfigurationError, DatabaseUnavailableError
 
 __all__ = [
     "AsyncSession",
+    "check_database",
     "close_db",
     "create_db_and_tables",
     "get_current_session",
@@ -104,6 +107,56 @@ async def close_db() -> None:
     _sessionmaker = None
     if engine is not None:
         await engine.dispose()
+
+
+# SQLSTATE classes/codes of a server that may accept connections later: connection exception,
+# insufficient resources (too many connections), "the database system is starting up"
+_TRANSIENT_SQLSTATES = ("08", "53", "57P01", "57P02", "57P03")
+
+
+async def check_database(timeout: float = 10.0) -> None:
+    """``SELECT 1`` on the engine of :func:`init_db`, within ``timeout`` seconds.
+
+    Raises DatabaseUnavailableError when the server cannot be reached (refused, unknown host,
+    timeout, starting up, too many connections: it may work later) and ConfigurationError when
+    ``DATABASE_URL`` cannot work as it is (no such database, role or password refused, ...).
+    Both name ``DATABASE_URL`` (without its password).
+    """
+    engine = get_engine()
+    where = f"DATABASE_URL ({engine.url.render_as_string(hide_password=True)})"
+    try:
+        async with asyncio.timeout(timeout):
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+    except TimeoutError as exc:
+        raise DatabaseUnavailableError(
+            f"{where} did not answer SELECT 1 within {timeout:g} s."
+        ) from exc
+    except Exception as exc:
+        chain = _exception_chain(exc)
+        reason = f"{type(chain[-1]).__name__}: {_first_line(chain[-1])}"
+        transient = any(
+            isinstance(link, OSError)
+            or str(getattr(link, "sqlstate", "") or "").startswith(_TRANSIENT_SQLSTATES)
+            for link in chain
+        )
+        if transient:
+            raise DatabaseUnavailableError(f"{where} is unreachable: {reason}") from exc
+        raise ConfigurationError(f"{where} cannot be used: {reason}") from exc
+
+
+def _exception_chain(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _first_line(exc: BaseException) -> str:
+    text_ = str(exc).strip()
+    return text_.splitlines()[0] if text_ else "(no message)"
 
 
 def get_current_session() -> AsyncSession | None:
