@@ -33,3 +33,21 @@ class CodegenErrors(CodegenError):
 def flatten(error: CodegenError) -> list[CodegenError]:
     """The individual errors inside ``error``."""
     return list(error.errors) if isinstance(error, CodegenErrors) else [error]
+
+
+def describe(exc: BaseException) -> str:
+    """``Type: message`` of an exception raised by the service's code, even when its
+    ``__str__`` raises."""
+    try:
+        text = str(exc)
+    except Exception as failure:
+        text = f"<the exception's str() raised {type(failure).__name__}>"
+    return f"{type(exc).__name__}: {text}"
+
+
+def safe_repr(value: object) -> str:
+    """``repr(value)`` of an object of the service's, even when its ``__repr__`` raises."""
+    try:
+        return repr(value)
+    except Exception:
+        return f"<{type(value).__qualname__} object (its repr() raised)>"

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from codegen import ir
-from codegen.errors import CodegenError, CodegenErrors
+from codegen.errors import CodegenError, CodegenErrors, describe
 from codegen.loading import LoadedRegistry, display_path
 from codegen.sources import ModuleSource, read_module_source
 from codegen.typeforms import TypeConverter, UnsupportedType
@@ -409,7 +409,7 @@ class ServiceInspector:
             raise CodegenError(f"cannot resolve {what} {_text(annotation)}: {detail}") from None
         except Exception as exc:
             raise CodegenError(
-                f"cannot evaluate {what} {_text(annotation)}: {type(exc).__name__}: {exc}"
+                f"cannot evaluate {what} {_text(annotation)}: {describe(exc)}"
             ) from None
 
     def _namespace(self, function: Callable[..., Any]) -> _Namespace:
@@ -428,8 +428,7 @@ class ServiceInspector:
                     namespace.guarded[guarded.name] = guarded.resolve()
                 except (Exception, SystemExit) as exc:
                     namespace.failures[guarded.name] = (
-                        f"importing it failed ({source.path.name}:{guarded.line}: "
-                        f"{type(exc).__name__}: {exc})"
+                        f"importing it failed ({source.path.name}:{guarded.line}: {describe(exc)})"
                     )
         self._namespaces[module_name] = namespace
         return self._with_class_scope(namespace, function)

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from codegen.errors import CodegenError
+from codegen.errors import CodegenError, describe
 from codegen.ir import SourceLocation
 from core_sdk.registry import ModelInfo, ModelRegistry
 
@@ -149,8 +149,8 @@ def _import_error(spec: RegistrySpec, exc: BaseException) -> CodegenError:
             "being imported",
             location,
         )
-    detail = str(exc) if not isinstance(exc, SyntaxError) else exc.msg
-    return CodegenError(f"importing {spec.module} failed: {type(exc).__name__}: {detail}", location)
+    detail = describe(exc) if not isinstance(exc, SyntaxError) else f"SyntaxError: {exc.msg}"
+    return CodegenError(f"importing {spec.module} failed: {detail}", location)
 
 
 def display_path(filename: str | Path) -> str:

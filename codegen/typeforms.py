@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import pydantic
 
 from codegen import ir
+from codegen.errors import safe_repr
 
 T = TypeVar("T")
 
@@ -127,7 +128,7 @@ class TypeConverter:
                 "(method-level generics cannot be expressed on the proxy)"
             )
         if isinstance(hint, str | typing.ForwardRef):
-            raise UnsupportedType(f"unresolved forward reference {hint!r}")
+            raise UnsupportedType(f"unresolved forward reference {safe_repr(hint)}")
         generic = getattr(hint, "__pydantic_generic_metadata__", None)
         if isinstance(generic, dict) and generic.get("origin") is not None and generic["args"]:
             args = tuple(self.type_expr(arg) for arg in generic["args"])
@@ -144,7 +145,7 @@ class TypeConverter:
             return self.symbol_name(hint)
         if isinstance(hint, typing.NewType):
             return self.symbol_name(hint)
-        raise UnsupportedType(f"unsupported annotation {hint!r}")
+        raise UnsupportedType(f"unsupported annotation {safe_repr(hint)}")
 
     def _generic(self, hint: object, origin: object, args: tuple[Any, ...]) -> ir.Expr:
         if origin is typing.Annotated:
@@ -157,7 +158,7 @@ class TypeConverter:
         if refused is not None:
             raise UnsupportedType(refused)
         if not isinstance(origin, type):
-            raise UnsupportedType(f"unsupported annotation {hint!r}")
+            raise UnsupportedType(f"unsupported annotation {safe_repr(hint)}")
         if origin is tuple and not args:
             return ir.Subscript(self.symbol_name(tuple), ())
         if not args:
@@ -177,7 +178,7 @@ class TypeConverter:
                 "identifier, so it cannot be written as source"
             )
         if expr is None or isinstance(expr, ir.Tuple):
-            raise UnsupportedType(f"Literal value {value!r} cannot be written as source")
+            raise UnsupportedType(f"Literal value {safe_repr(value)} cannot be written as source")
         return expr
 
     def _annotated(self, hint: object, inner_hint: object) -> ir.Expr:
@@ -200,9 +201,9 @@ class TypeConverter:
                 )
             if exprs is None:
                 self.notes.append(
-                    f"Annotated metadata {item!r} is not expressible as source; the proxy keeps "
-                    f"the plain type (static checks are unaffected, and the worker still "
-                    f"validates with the DAM's own annotation)"
+                    f"Annotated metadata {safe_repr(item)} is not expressible as source; the "
+                    "proxy keeps the plain type (static checks are unaffected, and the worker "
+                    "still validates with the DAM's own annotation)"
                 )
                 return inner
             rendered.extend(exprs)
@@ -309,7 +310,7 @@ class TypeConverter:
     def _repr_call(self, item: object) -> ir.Expr | None:
         cls = type(item)
         try:
-            node = ast.parse(repr(item), mode="eval").body
+            node = ast.parse(safe_repr(item), mode="eval").body
         except SyntaxError:
             return None
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
@@ -349,7 +350,7 @@ class TypeConverter:
         module_name = getattr(obj, "__module__", None)
         qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
         if not isinstance(module_name, str) or not isinstance(qualname, str):
-            raise UnsupportedType(f"{obj!r} has no importable name")
+            raise UnsupportedType(f"{safe_repr(obj)} has no importable name")
         if "<locals>" in qualname:
             raise UnsupportedType(
                 f"{qualname} is defined inside a function; the generated module cannot import it"

@@ -104,3 +104,17 @@ def test_a_process_that_ends_without_replying_is_explained(
         "(exit status 3) without a reply: the service's code may have ended the process"
     ), result.stderr
     assert result.stderr.endswith("its last output:\nbye\n")
+
+
+def test_an_exception_whose_str_raises(service_root: Callable[..., Path]) -> None:
+    root, line = _service(
+        service_root,
+        "class Boom(Exception):\n    def __str__(self) -> str:\n        raise RuntimeError\n\n\n"
+        "raise Boom()\n",
+    )
+    result = run_bounded(MINI, root)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"{SHARED}:{line + 5}: error: importing cg_mini.registry_config failed: Boom: <the "
+        "exception's str() raised RuntimeError>\n"
+    )

@@ -236,3 +236,15 @@ def test_colliding_names_are_aliased_deterministically() -> None:
 def test_string_literals_round_trip() -> None:
     for text in ["plain", "quote's", 'dq"', "both ' \"", "tab\tnl\n\\", "é"]:
         assert eval(string_literal(text)) == text
+
+
+class BadRepr:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+def test_metadata_whose_repr_raises_is_noted_not_a_traceback() -> None:
+    converter = TypeConverter()
+    assert converter.type_expr(Annotated[int, BadRepr()]) == ir.Name(ir.Symbol("builtins", "int"))
+    [note] = converter.notes
+    assert "<BadRepr object (its repr() raised)> is not expressible as source" in note
