@@ -6,6 +6,9 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
+from codegen.errors import CodegenError
+from codegen.ir import SourceLocation
+
 
 @dataclass(frozen=True)
 class FileUpdate:
@@ -35,9 +38,22 @@ class FileUpdate:
         self.path.write_text(self.wanted, encoding="utf-8", newline="")
 
 
-def read_current(path: Path) -> str | None:
-    """The file's text as stored (newlines untranslated), or None when missing."""
+def read_current(path: Path, display: str) -> str | None:
+    """The file's text as stored (newlines untranslated), or None when missing.
+
+    dam-codegen reads and writes UTF-8 only: another encoding is a CodegenError at the line of
+    the first byte that is not UTF-8.
+    """
     if not path.is_file():
         return None
-    with path.open(encoding="utf-8", newline="") as handle:
-        return handle.read()
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CodegenError(
+            f"the file is not UTF-8 (byte 0x{data[exc.start]:02x} cannot be decoded); "
+            "dam-codegen reads and writes UTF-8 files only: convert it to UTF-8",
+            SourceLocation(display, line),
+        ) from None
+    return text

@@ -118,3 +118,22 @@ def test_an_exception_whose_str_raises(service_root: Callable[..., Path]) -> Non
         f"{SHARED}:{line + 5}: error: importing cg_mini.registry_config failed: Boom: <the "
         "exception's str() raised RuntimeError>\n"
     )
+
+
+def test_a_dam_file_that_is_not_utf8_is_an_error_not_a_traceback(
+    service_root: Callable[..., Path],
+) -> None:
+    root = service_root("cg_mini")
+    managers = root / "cg_mini" / "domain" / "managers.py"
+    text = "# -*- coding: latin-1 -*-\n" + managers.read_text() + "\n# café\n"
+    managers.write_bytes(text.encode("latin-1"))
+    result = run_bounded(MINI, root)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"cg_mini/domain/managers.py:{len(text.splitlines())}: error: the file is not UTF-8 "
+        "(byte 0xe9 cannot be decoded); dam-codegen reads and writes UTF-8 files only: convert "
+        "it to UTF-8, or run with --no-annotate to leave DAM files alone\n"
+    )
+    assert managers.read_bytes() == text.encode("latin-1")
+    no_annotate = run_bounded([*MINI, "--no-annotate"], root)
+    assert no_annotate.returncode == 0, no_annotate.stderr
