@@ -82,6 +82,15 @@ def _timeout() -> float:
     return value
 
 
+def _loader_environment() -> dict[str, str]:
+    """The loader's environment: ``ENV=test`` and no ``REDIS_URL``, so a service that builds
+    the broker at import (``core_sdk.broker.setup``) gets the in-process broker and never
+    needs Redis (nor a valid ``REDIS_URL``), whatever the shell's settings."""
+    env = {**os.environ, "ENV": "test"}
+    env.pop("REDIS_URL", None)
+    return env
+
+
 def generate_isolated(job: Job) -> Generation:
     """:func:`codegen.pipeline.generate` in a child interpreter; its errors are raised here."""
     timeout = _timeout()
@@ -93,6 +102,7 @@ def generate_isolated(job: Job) -> Generation:
             text=True,
             check=False,
             timeout=timeout,
+            env=_loader_environment(),
         )
     except subprocess.TimeoutExpired:
         raise CodegenError(

@@ -154,14 +154,19 @@ def test_dotted_module_gives_the_same_module(service_root: Callable[..., Path]) 
 
 
 def test_loading_needs_no_database_and_no_redis(service_root: Callable[..., Path]) -> None:
+    """Even when the service builds the broker at import (core_sdk.broker.setup), which with
+    ENV=prod and an unreachable Redis refuses to start: the loader runs with ENV=test."""
     root = service_root("cg_shop")
-    env = tool_env(
-        ENV="prod",
-        DATABASE_URL="postgresql+asyncpg://nobody@127.0.0.1:9/nothing",
-        REDIS_URL="redis://127.0.0.1:9/0",
-    )
-    result = run_cli(SHOP, cwd=root, env=env)
-    assert result.returncode == 0, result.stderr
+    models = root / "cg_shop" / "models.py"
+    models.write_text(models.read_text() + "\nimport core_sdk.broker.setup  # noqa: E402, F401\n")
+    for redis_url in ("redis://127.0.0.1:9/0", "not a url"):
+        env = tool_env(
+            ENV="prod",
+            DATABASE_URL="postgresql+asyncpg://nobody@127.0.0.1:9/nothing",
+            REDIS_URL=redis_url,
+        )
+        result = run_cli(SHOP, cwd=root, env=env)
+        assert result.returncode == 0, result.stderr
 
 
 def test_usage_errors_exit_2(service_root: Callable[..., Path], tmp_path: Path) -> None:
