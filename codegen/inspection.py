@@ -174,7 +174,72 @@ class ServiceInspector:
 
     # --- models ---------------------------------------------------------------------------
 
+    def _check_registration(self, info: ModelInfo) -> None:
+        """The registered classes fit the manager: each satisfies the bound of its type
+        variable, and a manager parameterised for a concrete model is registered for that
+        model (or a subclass); else its operations would be typed for another model."""
+        where = self.registry.registered_at.get(info.model_name)
+        manager = info.manager_cls.__qualname__
+        bound_by_manager = generic_substitutions(info.manager_cls)
+        registered: list[tuple[TypeVar, str, type[Any] | None]] = [
+            (ModelT, "model_cls", info.model_cls),
+            (CreateT, "create_schema_cls", info.create_schema_cls),
+            (UpdateT, "update_schema_cls", info.update_schema_cls),
+            (ReadT, "read_schema_cls", info.read_schema_cls),
+        ]
+        errors: list[CodegenError] = []
+        for var, argument, value in registered:
+            if value is None:
+                continue
+            label = f"registration of model {info.model_name!r}: {argument}={_qualname(value)}"
+            target = bound_by_manager.get(var, var)
+            bounds = [var.__bound__]
+            if isinstance(target, TypeVar) and target is not var:
+                bounds.append(target.__bound__)  # a generic manager's own, narrower bound
+            wrong_bound = next(
+                (
+                    bound
+                    for bound in bounds
+                    if isinstance(bound, type)
+                    and not (isinstance(value, type) and issubclass(value, bound))
+                ),
+                None,
+            )
+            if wrong_bound is not None:
+                errors.append(
+                    CodegenError(
+                        f"{label} is not a {_qualname(wrong_bound)} subclass, which {manager} "
+                        f"requires for it (type variable {var.__name__}"
+                        + (
+                            f" -> {target.__name__}"
+                            if isinstance(target, TypeVar) and target is not var
+                            else ""
+                        )
+                        + ")",
+                        where,
+                    )
+                )
+            elif (
+                var is ModelT  # the schemas only type what the manager's own methods say
+                and isinstance(target, type)
+                and isinstance(value, type)
+                and not issubclass(value, target)
+            ):
+                errors.append(
+                    CodegenError(
+                        f"{label} does not match the manager: {manager} manages "
+                        f"{_qualname(target)} ({var.__name__}), so the proxy would type "
+                        f"{_qualname(value)}'s operations for {_qualname(target)} (e.g. get() "
+                        f"-> {_qualname(target)} | None); register a manager for "
+                        f"{_qualname(value)}, or make the manager generic",
+                        where,
+                    )
+                )
+        if errors:
+            raise CodegenErrors(errors)
+
     def _model(self, info: ModelInfo) -> ir.Model:
+        self._check_registration(info)
         manager_cls = info.manager_cls
         substitutions = [generic_substitutions(manager_cls), info.manager_substitutions()]
         operations = []
@@ -532,6 +597,10 @@ def _admits_none(expr: ir.Expr) -> bool:
     if isinstance(expr, ir.Subscript) and expr.base.symbol.name == "Annotated" and expr.args:
         return _admits_none(expr.args[0])
     return expr == ir.Name(ir.Symbol("typing", "Any"))
+
+
+def _qualname(cls: Any) -> str:
+    return str(getattr(cls, "__qualname__", cls))
 
 
 def _text(annotation: Any) -> str:

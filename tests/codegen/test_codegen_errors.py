@@ -21,12 +21,14 @@ def _errors(stderr: str) -> list[tuple[str, int, str]]:
     return found
 
 
-def _marked(path: Path) -> list[tuple[int, str]]:
-    """(line, expected text) for each ``# error: text`` comment in a fixture file."""
+def _marked(*names: str) -> list[tuple[str, int, str]]:
+    """(file, line, expected text) for each ``# error: text`` comment in cg_broken's files."""
     marks = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if "  # error: " in line:
-            marks.append((number, line.split("  # error: ", 1)[1].strip()))
+    for name in names:
+        text = (SERVICES / "cg_broken" / name).read_text()
+        for number, line in enumerate(text.splitlines(), start=1):
+            if "  # error: " in line:
+                marks.append((f"cg_broken/{name}", number, line.split("  # error: ", 1)[1].strip()))
     return marks
 
 
@@ -41,21 +43,22 @@ def broken_run(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, int,
     return _errors(result.stderr)
 
 
-MARKS = _marked(SERVICES / "cg_broken" / "managers.py")
+MARKS = _marked("managers.py", "registry_config.py")
 
 
-@pytest.mark.parametrize(("line", "text"), MARKS, ids=[f"line{line}" for line, _ in MARKS])
+@pytest.mark.parametrize(
+    ("path", "line", "text"), MARKS, ids=[f"{path}:{line}" for path, line, _ in MARKS]
+)
 def test_each_error_is_reported_at_its_line(
-    broken_run: list[tuple[str, int, str]], line: int, text: str
+    broken_run: list[tuple[str, int, str]], path: str, line: int, text: str
 ) -> None:
-    at_line = [message for path, number, message in broken_run if number == line]
-    assert all(path == "cg_broken/managers.py" for path, _, _ in broken_run)
+    at_line = [message for where, number, message in broken_run if (where, number) == (path, line)]
     assert any(text in message for message in at_line), (line, text, at_line)
 
 
 def _line_of(text: str) -> int:
     """The line of the cg_broken/managers.py mark that contains ``text``."""
-    [line] = [line for line, mark in MARKS if text in mark]
+    [line] = [line for path, line, mark in MARKS if text in mark and path.endswith("managers.py")]
     return line
 
 
@@ -66,6 +69,7 @@ def test_errors_say_why(broken_run: list[tuple[str, int, str]]) -> None:
     assert "No module named 'cg_broken.nowhere'" in messages[_line_of("TYPE_CHECKING but")]
     assert "rename the model or the method" in messages[_line_of("_THING_BOX_OPEN")]
     assert len(broken_run) == len(MARKS) + 1  # ``generic`` fails for its parameter and return
+    assert {path for path, _, _ in broken_run} == {path for path, _, _ in MARKS}
 
 
 def test_an_exception_while_importing_the_registry(service_root: Callable[..., Path]) -> None:

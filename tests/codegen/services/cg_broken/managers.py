@@ -11,6 +11,8 @@ from pydantic import BaseModel
 
 from core_sdk.data_access import LocalDataAccessManager
 
+from .models import Thing
+
 if TYPE_CHECKING:
     from .nowhere import Ghost
 
@@ -89,4 +91,9 @@ class ThingManager(LocalDataAccessManager):
 
 class BoxManager(LocalDataAccessManager):
     async def open(self) -> None:  # error: generated name _THING_BOX_OPEN
+        pass
+
+
+class ThingOnlyManager(LocalDataAccessManager[Thing, BaseModel, BaseModel, BaseModel]):
+    async def ping(self) -> None:
         pass
