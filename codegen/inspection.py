@@ -342,6 +342,13 @@ class ServiceInspector:
             return ir.SourceLocation(location.path, line or location.line)
 
         label = f"{info.model_name}.{name} ({qualname})"
+        if typing.get_overloads(function):
+            raise CodegenError(
+                f"operation {label} is overloaded (@overload): the proxy would collapse it to "
+                "the implementation's signature; give it one signature, or one method per "
+                "overload",
+                location,
+            )
         if name == KICK_PROPERTY or name in _PROXY_ATTRIBUTES or name in TEMPLATE_NAMES:
             raise CodegenError(
                 f"operation {label} collides with the generated proxy's own {name!r}; "

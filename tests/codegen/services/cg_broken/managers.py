@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import Enum
-from typing import TYPE_CHECKING, Literal, Self, TypeVar
+from typing import TYPE_CHECKING, Literal, Self, TypeVar, overload
 
 from pydantic import BaseModel
 
@@ -84,6 +84,13 @@ class ThingManager(LocalDataAccessManager):
 
     async def ThingKicker(self) -> None:  # error: named like the generated class ThingKicker
         pass
+
+    @overload
+    async def over(self, x: int) -> int: ...  # error: is overloaded (@overload)
+    @overload
+    async def over(self, x: str) -> str: ...
+    async def over(self, x: int | str) -> int | str:
+        return x
 
     async def box_open(self) -> None:
         pass
