@@ -30,6 +30,7 @@ from codegen.sources import is_type_checking_test
 from codegen.style import CodeStyle, Section
 
 PROPERTY = "broker"
+_BOM = "\ufeff"
 
 
 def _dotted(node: cst.CSTNode | None) -> str:
@@ -64,7 +65,8 @@ def annotate_source(
     source: str, annotations: Sequence[BrokerAnnotation], context: ModuleContext
 ) -> str:
     """``source`` with every annotation present and current (unchanged when already so)."""
-    module = cst.parse_module(source)
+    bom = _BOM if source.startswith(_BOM) else ""  # libcst drops it: put it back
+    module = cst.parse_module(source[len(bom) :])
     wanted = {a.class_qualname: a.broker_class for a in annotations}
     classes = _ClassAnnotator(wanted, module, context)
     module = module.visit(classes)
@@ -77,7 +79,7 @@ def annotate_source(
         )
     module = _ensure_type_checking_import(module, context)
     module = _ensure_guarded_import(module, sorted(set(wanted.values())), context)
-    return module.code
+    return bom + module.code
 
 
 # --- class bodies ----------------------------------------------------------------------------

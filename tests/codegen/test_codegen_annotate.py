@@ -279,3 +279,9 @@ def test_a_one_line_class_body_is_expanded(body: str, expanded: str, tmp_path: P
     assert result.endswith(f"\n{head}{expanded}"), result
     assert annotate(result) == result
     assert_ruff_clean(result.replace("'label'", '"label"'), tmp_path)
+
+
+def test_a_utf8_bom_is_kept() -> None:
+    result = annotate("\ufeff" + PLAIN)
+    assert result == "\ufeff" + ANNOTATED
+    assert annotate(result) == result
