@@ -426,8 +426,20 @@ def string_literal(text: str) -> str:
 
 
 def bytes_literal(value: bytes) -> str:
-    """``value`` as a bytes literal, double-quoted when that needs no escape."""
-    text = repr(value)
-    if text.startswith("b'") and b'"' not in value:
-        return 'b"' + text[2:-1].replace("\\'", "'") + '"'
-    return text
+    """``value`` as a bytes literal in ruff's preferred quotes (as :func:`string_literal`)."""
+    quote = "'" if value.count(b'"') > value.count(b"'") else '"'
+    body = []
+    for byte in value:
+        char = chr(byte)
+        if char in (quote, "\\"):
+            body.append("\\" + char)
+        elif char in _BYTE_ESCAPES:
+            body.append(_BYTE_ESCAPES[char])
+        elif 0x20 <= byte < 0x7F:
+            body.append(char)
+        else:
+            body.append(f"\\x{byte:02x}")
+    return "b" + quote + "".join(body) + quote
+
+
+_BYTE_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}

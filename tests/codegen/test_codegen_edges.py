@@ -74,6 +74,7 @@ RENDERED = [
     ("_broker_timeout: builtins_.float = 30.0", "a method named float"),
     ("ids: builtins_.list[int]", "methods named list and builtins"),
     ("import builtins as builtins_", "a method named builtins"),
+    ('raw: Base64Bytes = b"\'\\""', "bytes default with both quotes"),
 ]
 
 

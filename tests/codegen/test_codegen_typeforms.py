@@ -5,13 +5,16 @@ from __future__ import annotations
 import collections.abc
 import datetime as dt
 import enum
+import subprocess
 import typing
 import uuid
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any, Literal, NewType, Optional, Union
 
 import annotated_types
 import pytest
+from codegen_helpers import ruff
 from pydantic import (
     AfterValidator,
     Base64Bytes,
@@ -231,6 +234,44 @@ def test_colliding_names_are_aliased_deterministically() -> None:
     assert plan.spellings == {first: "Status", second: "svc_b_Status"}
     generated = plan_imports([], [], {first}, ["Status"], [])
     assert generated.spellings[first] == "svc_a_Status"
+
+
+LITERALS = [
+    "plain",
+    "quote's",
+    'dq"',
+    "both ' \"",
+    "'' \"",
+    '"" \'',
+    "tab\tnl\n\\",
+    "é",
+    "\x00\x7f",
+    b"raw",
+    b"'\"",
+    b"''\"",
+    b'""\'',
+    b"a\\b",
+    bytes(range(256)),
+]
+
+
+def test_literals_are_left_alone_by_ruff_format(tmp_path: Path) -> None:
+    converter = TypeConverter()
+    lines = []
+    for value in LITERALS:
+        expr = converter.value_expr(value)
+        assert isinstance(expr, ir.Constant)
+        assert eval(expr.source) == value
+        lines.append(f"x = {expr.source}\n")
+    (tmp_path / "literals.py").write_text("".join(lines))
+    result = subprocess.run(
+        [ruff(), "format", "--isolated", "--check", "--diff", "literals.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_string_literals_round_trip() -> None:

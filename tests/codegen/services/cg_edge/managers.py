@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from core_sdk.data_access import LocalDataAccessManager
 
-from .models import Edge, EdgeIn, Odd, Perm
+from .models import Edge, EdgeIn, Odd, Perm, Raw
 
 HALF = Decimal("0.5")
 
@@ -31,3 +31,7 @@ class EdgeManager(LocalDataAccessManager[Edge, EdgeIn, EdgeIn, EdgeIn]):
     async def posonly(self, a: Decimal = HALF, b: int = 1, /) -> int:
         """``b`` follows a DAM_DEFAULT positional-only one: DAM_DEFAULT."""
         return int(a) + b
+
+    async def quotes(self, raw: Raw = b"'\"") -> int:
+        """A bytes default with both quotes, as ruff format writes it."""
+        return len(raw)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel
+from pydantic import Base64Bytes, BaseModel
 from sqlmodel import Field, SQLModel
 
 
@@ -24,3 +24,5 @@ class EdgeIn(BaseModel):
 
 # member names that are not identifiers: ``Odd.a b`` cannot be written
 Odd = enum.Enum("Odd", {"a b": 1, "class": 2, "ok": 3})
+
+Raw = Base64Bytes  # bytes as base64 on the wire (plain bytes are refused)
