@@ -328,6 +328,22 @@ def _final_defaults(service: ir.Service) -> ir.Service:
     return replace(service, models=models)
 
 
+AMBIGUOUS_NAMES = frozenset({"l", "O", "I"})  # pycodestyle E741-E743
+
+
+def file_exemptions(service: ir.Service, style: CodeStyle) -> list[str]:
+    """Rules the generated module breaks only because it repeats the DAMs' own names
+    (a parameter ``l``: E741, a method ``l``: E743), when the service's ruff enables them."""
+    codes = set()
+    for model in service.models:
+        for op in model.operations:
+            if op.name in AMBIGUOUS_NAMES:
+                codes.add("E743")
+            if any(param.name in AMBIGUOUS_NAMES for param in op.params):
+                codes.add("E741")
+    return sorted(code for code in codes if style.enabled(code))
+
+
 def render_module(service: ir.Service, style: CodeStyle) -> str:
     """The generated module's source text."""
     service = _final_defaults(service)
@@ -370,6 +386,7 @@ def render_module(service: ir.Service, style: CodeStyle) -> str:
         public_names=public,
         core_factory=plan.spellings[CORE_FACTORY],
         generated_by=GENERATED_BY,
+        exemptions=", ".join(file_exemptions(service, style)),
         safe_docstring=safe_docstring,
     )
     return text

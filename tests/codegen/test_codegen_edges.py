@@ -74,6 +74,7 @@ RENDERED = [
     ("_broker_timeout: builtins_.float = 30.0", "a method named float"),
     ("ids: builtins_.list[int]", "methods named list and builtins"),
     ("import builtins as builtins_", "a method named builtins"),
+    ("\n# ruff: noqa: E741, E743\n", "parameters and a method named l"),
     ('raw: Base64Bytes = b"\'\\""', "bytes default with both quotes"),
 ]
 
@@ -100,6 +101,7 @@ async def main():
     assert await wire.flags() == ([], {})
     assert await wire.odd() == ([], {})
     assert await wire.float() == ([], {})
+    assert await wire.l(1) == ([], {"l": 1, "O": 0})
     assert await wire.posonly() == ([], {})
     assert await wire.posonly(Decimal(2)) == (["2"], {})
     assert await wire.posonly(Decimal(2), 3) == (["2", 3], {})

@@ -35,3 +35,7 @@ class EdgeManager(LocalDataAccessManager[Edge, EdgeIn, EdgeIn, EdgeIn]):
     async def quotes(self, raw: Raw = b"'\"") -> int:
         """A bytes default with both quotes, as ruff format writes it."""
         return len(raw)
+
+    async def l(self, l: int, O: int = 0) -> int:  # noqa: E741, E743
+        """Ambiguous names (E741/E743): the module exempts itself from them."""
+        return l + O

@@ -1,0 +1,43 @@
+"""The service's ruff settings as the generator reads them (line length, enabled rules)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codegen.style import CodeStyle, discover_style
+
+
+@pytest.mark.parametrize(
+    ("select", "ignore", "code", "enabled"),
+    [
+        ((), (), "E741", False),
+        (("E4", "E7", "E9", "F"), (), "E741", True),  # ruff's default selection
+        (("E4", "E7", "E9", "F"), (), "E501", False),
+        (("E",), ("E7",), "E741", False),
+        (("E74",), ("E7",), "E741", True),  # the more specific selector wins
+        (("E741",), ("E741",), "E741", False),  # ignore wins a tie
+        (("ALL",), ("E",), "E741", False),
+        (("E7",), ("ALL",), "E741", True),
+    ],
+)
+def test_enabled_rules(
+    select: tuple[str, ...], ignore: tuple[str, ...], code: str, enabled: bool
+) -> None:
+    assert CodeStyle(select=select, ignore=ignore).enabled(code) is enabled
+
+
+def test_rules_are_read_from_pyproject_with_per_file_ignores(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.ruff]\nline-length = 90\n"
+        '[tool.ruff.lint]\nselect = ["E", "F"]\nextend-select = ["RUF100"]\n'
+        '[tool.ruff.lint.per-file-ignores]\n"app/_tasks.py" = ["E741"]\n"other.py" = ["E501"]\n'
+        "[tool.ruff.lint.pycodestyle]\nmax-line-length = 120\n"
+    )
+    (tmp_path / "app").mkdir()
+    style = discover_style(tmp_path / "app" / "_tasks.py")
+    assert style.line_length == 90 and style.e501_limit == 120
+    assert style.enabled("E501") and style.enabled("RUF100") and not style.enabled("E741")
+    default = discover_style(tmp_path / "app" / "other.py")
+    assert default.enabled("E741") and not default.enabled("E501")
