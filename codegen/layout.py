@@ -21,10 +21,22 @@ shapes:
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 INDENT = "    "
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes, as ruff measures lines: wide East Asian characters count 2,
+    combining marks 0."""
+    if text.isascii():
+        return len(text)
+    return sum(
+        0 if unicodedata.combining(char) else 2 if unicodedata.east_asian_width(char) in "WF" else 1
+        for char in text
+    )
 
 
 @dataclass(frozen=True)
@@ -83,7 +95,7 @@ class Layout:
     width: int = 88
 
     def fits(self, line: str) -> bool:
-        return len(line) <= self.width
+        return display_width(line) <= self.width
 
     def lines(self, doc: Doc, indent: str = "", prefix: str = "", suffix: str = "") -> list[str]:
         """``prefix`` + ``doc`` + ``suffix`` at ``indent``, split over as many lines as needed."""

@@ -6,7 +6,11 @@ calls: spelling expressions (via the import plan) and wrapping long lines (via t
 
 from __future__ import annotations
 
+import io
+import re
 import textwrap
+import tokenize
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from importlib import resources
 
@@ -22,7 +26,7 @@ from codegen.imports import (
     quoted,
     symbols_in,
 )
-from codegen.layout import INDENT, Bracketed, Doc, Layout, Text
+from codegen.layout import INDENT, Bracketed, Doc, Layout, Text, display_width
 from codegen.style import CodeStyle
 
 TEMPLATE = "module.py.jinja"
@@ -314,18 +318,71 @@ def _sendable_defaults(params: tuple[ir.Param, ...]) -> tuple[ir.Param, ...]:
     return tuple(result)
 
 
-def _final_defaults(service: ir.Service) -> ir.Service:
-    """The service with the defaults the proxies are written with."""
+def _fits(writer: ModuleWriter, param: ir.Param, default: ir.Expr) -> bool:
+    """``param`` with ``default`` fits the line length where signatures put it."""
+    doc = writer.plan.doc(param.annotation, f"{param.name}: ", f" = {writer.spell(default)}")
+    lines = writer.layout.lines(doc, INDENT * 2, suffix=",")
+    return all(writer.layout.fits(line) for line in lines)
+
+
+def _final_defaults(service: ir.Service, writer: ModuleWriter) -> ir.Service:
+    """The service with the defaults the proxies are written with: a default that cannot be
+    laid out within the line length (a long string, a long tuple) is left to the DAM, and
+    positional-only defaults stay sendable (:func:`_sendable_defaults`)."""
+
+    def written(param: ir.Param) -> ir.Param:
+        default = param.default
+        if default is None or default == ir.DAM_DEFAULT or _fits(writer, param, default):
+            return param
+        if not _fits(writer, param, ir.DAM_DEFAULT):
+            return param  # the name or type is what is too long: see _exempt_overlong
+        return replace(param, default=ir.DAM_DEFAULT)
+
     models = tuple(
         replace(
             model,
             operations=tuple(
-                replace(op, params=_sendable_defaults(op.params)) for op in model.operations
+                replace(op, params=_sendable_defaults(tuple(written(p) for p in op.params)))
+                for op in model.operations
             ),
         )
         for model in service.models
     )
     return replace(service, models=models)
+
+
+_PRAGMA = re.compile(r"\s+#\s*(?:type:|noqa|pyright:|mypy:|ruff:)[^#]*$")
+
+
+def _overlong(line: str, limit: int) -> bool:
+    """``line`` breaks E501 as ruff checks it (pragma comments are not counted; a single
+    word, or a line ending in a URL that starts within the limit, is allowed)."""
+    if display_width(line) <= limit:
+        return False
+    line = _PRAGMA.sub("", line)
+    width = display_width(line)
+    if width <= limit:
+        return False
+    chunks = line.split()
+    if len(chunks) < 2 or (len(chunks) == 2 and chunks[0] == "#"):
+        return False
+    return not ("://" in chunks[-1] and width - display_width(chunks[-1]) <= limit)
+
+
+def _exempt_overlong(text: str, style: CodeStyle) -> str:
+    """``text`` with ``# noqa: E501`` on each code line that is too long but cannot be split
+    (a very long name, a long Literal string), when the service's ruff checks E501."""
+    if not style.enabled("E501"):
+        return text
+    inside_strings: set[int] = set()
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type == tokenize.STRING and token.end[0] > token.start[0]:
+            inside_strings.update(range(token.start[0], token.end[0]))
+    lines = text.split("\n")
+    for number, line in enumerate(lines, start=1):
+        if number not in inside_strings and _overlong(line, style.e501_limit):
+            lines[number - 1] = f"{line}  # noqa: E501"
+    return "\n".join(lines)
 
 
 AMBIGUOUS_NAMES = frozenset({"l", "O", "I"})  # pycodestyle E741-E743
@@ -346,8 +403,29 @@ def file_exemptions(service: ir.Service, style: CodeStyle) -> list[str]:
 
 def render_module(service: ir.Service, style: CodeStyle) -> str:
     """The generated module's source text."""
-    service = _final_defaults(service)
     layout = Layout(style.line_length)
+    # the defaults are final once laid out: plan with DAM_DEFAULT available, then again
+    # with what the module really uses
+    probe = _plan(service, [ir.DAM_DEFAULT.symbol])
+    service = _final_defaults(service, ModuleWriter(probe, layout))
+    plan = _plan(service)
+    writer = ModuleWriter(plan, layout)
+    template = _environment().get_template(TEMPLATE)
+    text = template.render(
+        service=service,
+        w=writer,
+        imports="\n".join(import_block(plan.statements, style, layout)),
+        public_names=generated_names(service),
+        core_factory=plan.spellings[CORE_FACTORY],
+        generated_by=GENERATED_BY,
+        exemptions=", ".join(file_exemptions(service, style)),
+        safe_docstring=safe_docstring,
+    )
+    return _exempt_overlong(text, style)
+
+
+def _plan(service: ir.Service, extra: Iterable[ir.Symbol] = ()) -> ImportPlan:
+    """How the module spells every symbol it uses (and ``extra`` ones)."""
     has_operations = any(model.operations for model in service.models)
     fixed = [
         FUTURE_ANNOTATIONS,
@@ -372,21 +450,13 @@ def render_module(service: ir.Service, style: CodeStyle) -> str:
     # registered with the proxies, whatever the caller imported first
     registry = SideEffectImport(service.registry_module, "registers the models")
     try:
-        plan = plan_imports(
-            fixed, [CORE_FACTORY], _used_symbols(service), defined, class_scope, [registry]
+        return plan_imports(
+            fixed,
+            [CORE_FACTORY],
+            _used_symbols(service) | set(extra),
+            defined,
+            class_scope,
+            [registry],
         )
     except ValueError as exc:
         raise CodegenError(f"{exc}; rename the registry module") from None
-    writer = ModuleWriter(plan, layout)
-    template = _environment().get_template(TEMPLATE)
-    text = template.render(
-        service=service,
-        w=writer,
-        imports="\n".join(import_block(plan.statements, style, layout)),
-        public_names=public,
-        core_factory=plan.spellings[CORE_FACTORY],
-        generated_by=GENERATED_BY,
-        exemptions=", ".join(file_exemptions(service, style)),
-        safe_docstring=safe_docstring,
-    )
-    return text

@@ -75,6 +75,13 @@ RENDERED = [
     ("ids: builtins_.list[int]", "methods named list and builtins"),
     ("import builtins as builtins_", "a method named builtins"),
     ("\n# ruff: noqa: E741, E743\n", "parameters and a method named l"),
+    ("text: str = DAM_DEFAULT", "a string default longer than a line"),
+    ("sizes: tuple[int, ...] = DAM_DEFAULT", "a tuple default longer than a line"),
+    (
+        '"a_parameter_name_that_is_long_enough_to_overflow": '
+        "a_parameter_name_that_is_long_enough_to_overflow,  # noqa: E501\n",
+        "a name too long for any layout",
+    ),
     ('raw: Base64Bytes = b"\'\\""', "bytes default with both quotes"),
 ]
 
@@ -102,6 +109,10 @@ async def main():
     assert await wire.odd() == ([], {})
     assert await wire.float() == ([], {})
     assert await wire.l(1) == ([], {"l": 1, "O": 0})
+    assert await wire.long_default() == ([], {})
+    assert await wire.long_tuple() == ([], {})
+    name = "a_parameter_name_that_is_long_enough_to_overflow"
+    assert await wire.long_name(**{name: 2}) == ([], {name: 2})
     assert await wire.posonly() == ([], {})
     assert await wire.posonly(Decimal(2)) == (["2"], {})
     assert await wire.posonly(Decimal(2), 3) == (["2", 3], {})

@@ -9,6 +9,8 @@ from core_sdk.data_access import LocalDataAccessManager
 from .models import Edge, EdgeIn, Odd, Perm, Raw
 
 HALF = Decimal("0.5")
+LONG = "x" * 100
+SIZES = tuple(range(30))
 
 
 class EdgeManager(LocalDataAccessManager[Edge, EdgeIn, EdgeIn, EdgeIn]):
@@ -39,3 +41,18 @@ class EdgeManager(LocalDataAccessManager[Edge, EdgeIn, EdgeIn, EdgeIn]):
     async def l(self, l: int, O: int = 0) -> int:  # noqa: E741, E743
         """Ambiguous names (E741/E743): the module exempts itself from them."""
         return l + O
+
+    async def long_default(self, text: str = LONG) -> str:
+        """A default longer than a line: DAM_DEFAULT."""
+        return text
+
+    async def long_tuple(self, sizes: tuple[int, ...] = SIZES) -> int:
+        """A tuple default longer than a line: DAM_DEFAULT."""
+        return len(sizes)
+
+    async def long_name(
+        self,
+        a_parameter_name_that_is_long_enough_to_overflow: int,
+    ) -> int:
+        """``"name": name`` cannot be split: ``# noqa: E501``."""
+        return a_parameter_name_that_is_long_enough_to_overflow
