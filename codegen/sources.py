@@ -1,4 +1,4 @@
-"""What the generator reads from user source files (with libcst): guarded imports and positions.
+"""What the generator reads from user source files (stdlib ``ast``): guarded imports, positions.
 
 Two things cannot be learnt from live objects:
 
@@ -9,15 +9,16 @@ Two things cannot be learnt from live objects:
 
 from __future__ import annotations
 
+import ast
 import functools
 import importlib
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import libcst as cst
-from libcst.helpers import get_absolute_module_from_package_for_import, get_full_name_for_node
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.helpers import get_full_name_for_node
 
 
 @dataclass(frozen=True)
@@ -63,97 +64,159 @@ def is_type_checking_test(test: cst.BaseExpression) -> bool:
     return name is not None and name.split(".")[-1] == "TYPE_CHECKING"
 
 
-class _Collector(cst.CSTVisitor):
-    METADATA_DEPENDENCIES = (PositionProvider,)
+def _full_name(node: ast.expr) -> str | None:
+    """The dotted name of ``node`` as libcst's ``get_full_name_for_node`` reads it."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        value = _full_name(node.value)
+        return None if value is None else f"{value}.{node.attr}"
+    if isinstance(node, ast.Call):
+        return _full_name(node.func)
+    if isinstance(node, ast.Subscript):
+        return _full_name(node.value)
+    return None
 
-    def __init__(self, package: str | None) -> None:
+
+def _is_type_checking(test: ast.expr) -> bool:
+    name = _full_name(test)
+    return name is not None and name.split(".")[-1] == "TYPE_CHECKING"
+
+
+def _absolute_module(package: str | None, module: str | None, level: int) -> str | None:
+    """As ``libcst.helpers.get_absolute_module_from_package`` (importlib's ``_resolve_name``)."""
+    if level == 0:
+        return module
+    if not package:
+        return None
+    bits = package.rsplit(".", level - 1)
+    if len(bits) < level:
+        return None
+    return f"{bits[0]}.{module}" if module else bits[0]
+
+
+class _Collector:
+    """Walks the ``ast`` tree in source order, as the libcst visitor it replaced did."""
+
+    def __init__(self, package: str | None, lines: list[bytes]) -> None:
         self.package = package
+        self.lines = lines
         self.guarded: dict[str, GuardedImport] = {}
         self.functions: dict[str, FunctionSource] = {}
         self.classes: dict[str, int] = {}
         self._scope: list[str] = []
         self._guard_depth = 0
 
-    def _line(self, node: cst.CSTNode) -> int:
-        position = self.get_metadata(PositionProvider, node)
-        assert isinstance(position, CodeRange)
-        return position.start.line
+    def _is_elif(self, node: ast.stmt) -> bool:
+        line = self.lines[node.lineno - 1] if node.lineno <= len(self.lines) else b""
+        return line[node.col_offset : node.col_offset + 4] == b"elif"
 
-    def visit_If(self, node: cst.If) -> bool:
-        if not self._scope and is_type_checking_test(node.test):
+    def visit(self, node: ast.AST) -> None:
+        if isinstance(node, ast.If):
+            self._visit_if(node)
+        elif isinstance(node, ast.Import):
+            self._visit_import(node)
+        elif isinstance(node, ast.ImportFrom):
+            self._visit_import_from(node)
+        elif isinstance(node, ast.ClassDef):
+            self._scope.append(node.name)
+            self.classes[".".join(self._scope)] = node.lineno
+            self._generic_visit(node)
+            self._scope.pop()
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            self._visit_function(node)
+        elif isinstance(node, ast.For | ast.AsyncFor | ast.While | ast.Try | ast.TryStar):
+            for name, value in ast.iter_fields(node):
+                if name == "orelse" and self._guard_depth:
+                    continue  # ``else:`` inside a TYPE_CHECKING block (libcst's ``visit_Else``)
+                self._visit_field(value)
+        else:
+            self._generic_visit(node)
+
+    def _visit_field(self, value: object) -> None:
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, ast.AST):
+                    self.visit(item)
+        elif isinstance(value, ast.AST):
+            self.visit(value)
+
+    def _generic_visit(self, node: ast.AST) -> None:
+        for _, value in ast.iter_fields(node):
+            self._visit_field(value)
+
+    def _visit_if(self, node: ast.If) -> None:
+        guard = not self._scope and _is_type_checking(node.test)
+        if guard:
             self._guard_depth += 1
-        return True
-
-    def leave_If(self, original_node: cst.If) -> None:
-        if not self._scope and is_type_checking_test(original_node.test):
+        self.visit(node.test)
+        for statement in node.body:
+            self.visit(statement)
+        orelse = node.orelse
+        if len(orelse) == 1 and isinstance(orelse[0], ast.If) and self._is_elif(orelse[0]):
+            self.visit(orelse[0])  # ``elif`` is a nested ``If``, not an ``else:``
+        elif orelse and not self._guard_depth:  # ``else:`` of a TYPE_CHECKING block runs
+            for statement in orelse:
+                self.visit(statement)
+        if guard:
             self._guard_depth -= 1
 
-    def visit_Else(self, node: cst.Else) -> bool:
-        return self._guard_depth == 0  # ``else:`` of a TYPE_CHECKING block runs at run time
-
-    def visit_Import(self, node: cst.Import) -> None:
+    def _visit_import(self, node: ast.Import) -> None:
         if not self._guard_depth:
             return
         for alias in node.names:
-            module = get_full_name_for_node(alias.name) or ""
+            module = alias.name
             if alias.asname is not None:
-                bound = get_full_name_for_node(alias.asname.name) or module
-                self._add(GuardedImport(bound, module, None, self._line(node)))
+                self._add(GuardedImport(alias.asname, module, None, node.lineno))
             else:
                 top = module.split(".")[0]
-                self._add(GuardedImport(top, top, None, self._line(node)))
+                self._add(GuardedImport(top, top, None, node.lineno))
 
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if not self._guard_depth or isinstance(node.names, cst.ImportStar):
+    def _visit_import_from(self, node: ast.ImportFrom) -> None:
+        if not self._guard_depth or any(alias.name == "*" for alias in node.names):
             return
-        module = get_absolute_module_from_package_for_import(self.package, node)
+        module = _absolute_module(self.package, node.module, node.level)
         if module is None:
             return
         for alias in node.names:
-            attribute = get_full_name_for_node(alias.name) or ""
-            bound = attribute
-            if alias.asname is not None:
-                bound = get_full_name_for_node(alias.asname.name) or attribute
-            self._add(GuardedImport(bound, module, attribute, self._line(node)))
+            bound = alias.asname if alias.asname is not None else alias.name
+            self._add(GuardedImport(bound, module, alias.name, node.lineno))
 
     def _add(self, guarded: GuardedImport) -> None:
         self.guarded.setdefault(guarded.name, guarded)
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        self._scope.append(node.name.value)
-        self.classes[".".join(self._scope)] = self._line(node)
-        return True
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._scope.pop()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        qualname = ".".join([*self._scope, node.name.value])
-        params = node.params
+    def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        qualname = ".".join([*self._scope, node.name])
+        args = node.args
         every = [
-            *params.posonly_params,
-            *params.params,
-            *params.kwonly_params,
-            *[p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)],
+            *args.posonlyargs,
+            *args.args,
+            *args.kwonlyargs,
+            *[a for a in (args.vararg, args.kwarg) if a is not None],
         ]
         self.functions.setdefault(
             qualname,
             FunctionSource(
-                line=self._line(node.name),
-                param_lines={param.name.value: self._line(param) for param in every},
-                returns_line=self._line(node.returns) if node.returns is not None else None,
+                line=node.lineno,
+                param_lines={arg.arg: arg.lineno for arg in every},
+                returns_line=node.returns.lineno if node.returns is not None else None,
             ),
         )
-        return False  # nested functions are not methods
+        # nested functions are not methods, and their bodies are not read
 
 
 @functools.lru_cache(maxsize=256)
 def read_module_source(path: Path, package: str | None) -> ModuleSource:
     """Parse ``path`` (a module of ``package``) once."""
-    # the tree is parsed here and never shared, so libcst's defensive deep copy is waste
-    wrapper = MetadataWrapper(cst.parse_module(path.read_bytes()), unsafe_skip_copy=True)
-    collector = _Collector(package)
-    wrapper.visit(collector)
+    # stdlib ``ast`` for this read-only pass (speed: libcst + PositionProvider cost ~10 s on a
+    # 300-model service); libcst stays for rewriting (annotate.py)
+    data = path.read_bytes()
+    collector = _Collector(package, data.splitlines())
+    with warnings.catch_warnings():  # the module was compiled on import: it warned then
+        warnings.simplefilter("ignore")
+        tree = ast.parse(data, filename=str(path))
+    for statement in tree.body:
+        collector.visit(statement)
     return ModuleSource(
         path=path,
         guarded_imports=dict(collector.guarded),
