@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from codegen import ir
 from codegen.errors import CodegenError, CodegenErrors, describe
-from codegen.loading import LoadedRegistry, display_path
+from codegen.loading import LoadedRegistry, display_path, resolved
 from codegen.sources import ModuleSource, read_module_source
 from codegen.typeforms import TypeConverter, UnsupportedType
 from core_sdk.data_access import LocalDataAccessManager, TypedBrokerProxy
@@ -140,15 +140,15 @@ class ServiceInspector:
         for info in self.registry.models:
             used.update(info.manager_cls.__mro__)
         found: set[tuple[str, int, str]] = set()
+        search_root = resolved(spec.search_root)
         for name, module in list(sys.modules.items()):
             file = getattr(module, "__file__", None)
             if name == self.output.module or not file:
                 continue
-            path = Path(file).resolve()
-            if package:
-                if name != package and not name.startswith(f"{package}."):
-                    continue
-            elif path.parent != spec.search_root.resolve():
+            if package and name != package and not name.startswith(f"{package}."):
+                continue
+            path = resolved(file)
+            if not package and path.parent != search_root:
                 continue
             for value in list(vars(module).values()):
                 if (
@@ -528,7 +528,7 @@ class ServiceInspector:
             return None
         module = sys.modules.get(function.__module__)
         package = getattr(module, "__package__", None)
-        return read_module_source(path.resolve(), package)
+        return read_module_source(resolved(path), package)
 
     # --- generated names ------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ and the model registry afterwards, so several services can be generated in one p
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
@@ -156,11 +157,27 @@ def _import_error(spec: RegistrySpec, exc: BaseException) -> CodegenError:
 def display_path(filename: str | Path) -> str:
     """A path for messages: relative to the working directory (``..`` allowed) when the two
     share more than the filesystem root, else absolute."""
-    path = Path(filename).resolve()
-    cwd = Path.cwd().resolve()
+    return _display_path(os.fspath(filename), os.getcwd())
+
+
+@functools.lru_cache(maxsize=4096)
+def _display_path(filename: str, cwd_name: str) -> str:
+    # cached: the generator shows the same few files thousands of times (resolve is slow)
+    path = resolved(filename)
+    cwd = resolved(cwd_name)
     try:
         if os.path.commonpath([path, cwd]) == path.anchor:
             return path.as_posix()
         return Path(os.path.relpath(path, cwd)).as_posix()
     except ValueError:  # another drive
         return path.as_posix()
+
+
+def resolved(filename: str | Path) -> Path:
+    """``Path(filename).resolve()``, cached per working directory."""
+    return _resolved(os.fspath(filename), os.getcwd())
+
+
+@functools.lru_cache(maxsize=8192)
+def _resolved(filename: str, cwd_name: str) -> Path:
+    return Path(filename).resolve()
