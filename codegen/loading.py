@@ -74,7 +74,7 @@ def _user_frame(
     inside = [
         frame
         for frame in frames
-        if (path := Path(frame.filename).resolve()).is_relative_to(root)
+        if (path := resolved(frame.filename)).is_relative_to(root)
         and not any(path.is_relative_to(own) for own in _OWN_PACKAGES)
     ]
     return inside[-1] if inside else None
