@@ -29,7 +29,12 @@ from libcst.helpers import get_absolute_module_from_package_for_import, get_full
 from codegen.errors import CodegenError
 from codegen.imports import _member_key, _module_key
 from codegen.ir import SourceLocation
-from codegen.sources import _absolute_module, is_type_checking_test
+from codegen.sources import (
+    _absolute_module,
+    full_name,
+    is_type_checking_guard,
+    is_type_checking_test,
+)
 from codegen.style import CodeStyle, Section
 
 PROPERTY = "broker"
@@ -94,20 +99,6 @@ def annotate_source(
 # conditions exactly; whenever a case is unusual it answers False and the libcst path decides.
 
 
-def _ast_name(node: ast.expr | None) -> str | None:
-    """The dotted name of ``node`` as libcst's ``get_full_name_for_node`` reads it."""
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        value = _ast_name(node.value)
-        return None if value is None else f"{value}.{node.attr}"
-    if isinstance(node, ast.Call):
-        return _ast_name(node.func)
-    if isinstance(node, ast.Subscript):
-        return _ast_name(node.value)
-    return None
-
-
 def _ast_guards(body: Sequence[ast.stmt]) -> list[ast.If] | None:
     """The ``if TYPE_CHECKING:`` statements of ``body``; None when one is written on one line or
     shares a line with another statement (the libcst path handles those)."""
@@ -115,8 +106,7 @@ def _ast_guards(body: Sequence[ast.stmt]) -> list[ast.If] | None:
     for statement in body:
         if not isinstance(statement, ast.If):
             continue
-        name = _ast_name(statement.test)
-        if name is None or name.split(".")[-1] != "TYPE_CHECKING":
+        if not is_type_checking_guard(statement.test):
             continue
         if statement.body[0].lineno <= (statement.test.end_lineno or statement.lineno):
             return None
@@ -138,9 +128,9 @@ def _class_is_current(node: ast.ClassDef, broker_class: str) -> bool:
             if (
                 isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef)
                 and statement.name == PROPERTY
-                and any(_ast_name(d) == "property" for d in statement.decorator_list)
+                and any(full_name(d) == "property" for d in statement.decorator_list)
             ):
-                return _ast_name(statement.returns) == broker_class
+                return full_name(statement.returns) == broker_class
     return False
 
 

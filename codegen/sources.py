@@ -64,22 +64,23 @@ def is_type_checking_test(test: cst.BaseExpression) -> bool:
     return name is not None and name.split(".")[-1] == "TYPE_CHECKING"
 
 
-def _full_name(node: ast.expr) -> str | None:
+def full_name(node: ast.expr | None) -> str | None:
     """The dotted name of ``node`` as libcst's ``get_full_name_for_node`` reads it."""
     if isinstance(node, ast.Name):
         return node.id
     if isinstance(node, ast.Attribute):
-        value = _full_name(node.value)
+        value = full_name(node.value)
         return None if value is None else f"{value}.{node.attr}"
     if isinstance(node, ast.Call):
-        return _full_name(node.func)
+        return full_name(node.func)
     if isinstance(node, ast.Subscript):
-        return _full_name(node.value)
+        return full_name(node.value)
     return None
 
 
-def _is_type_checking(test: ast.expr) -> bool:
-    name = _full_name(test)
+def is_type_checking_guard(test: ast.expr) -> bool:
+    """The stdlib-``ast`` twin of :func:`is_type_checking_test`."""
+    name = full_name(test)
     return name is not None and name.split(".")[-1] == "TYPE_CHECKING"
 
 
@@ -146,7 +147,7 @@ class _Collector:
             self._visit_field(value)
 
     def _visit_if(self, node: ast.If) -> None:
-        guard = not self._scope and _is_type_checking(node.test)
+        guard = not self._scope and is_type_checking_guard(node.test)
         if guard:
             self._guard_depth += 1
         self.visit(node.test)
