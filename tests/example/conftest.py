@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from example_support import PG_ADMIN_DSN, REDIS_URL, ExampleServices, Worker
+from example_support import REDIS_URL, ExampleServices, Worker
 
 
 @pytest.fixture(scope="session")
-async def example_services() -> AsyncIterator[ExampleServices]:
-    """A database ``dam_test_<hex>`` and Redis names ``dam_test_<hex>*``, removed afterwards."""
-    import asyncpg
+async def example_services(pg_database_url: str) -> AsyncIterator[ExampleServices]:
+    """The session database ``dam_test_<hex>`` and Redis names with the same prefix, removed
+    afterwards."""
     import redis
 
-    tag = f"dam_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(PG_ADMIN_DSN)
+    tag = pg_database_url.rsplit("/", 1)[1]
     try:
-        await admin.execute(f'CREATE DATABASE "{tag}"')
+        yield ExampleServices(database_url=pg_database_url, tag=tag)
     finally:
-        await admin.close()
-    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    try:
-        yield ExampleServices(database_url=f"{base}/{tag}", tag=tag)
-    finally:
-        admin = await asyncpg.connect(PG_ADMIN_DSN)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{tag}" WITH (FORCE)')
-        finally:
-            await admin.close()
         client = redis.Redis.from_url(REDIS_URL)
         try:
             keys = list(client.scan_iter(match=f"{tag}*", count=1000))
