@@ -1,12 +1,16 @@
 """Encode/decode cost per call of the per-method TypeAdapter path (in process, no I/O).
 
 For each payload, the four conversions one call makes, through the same functions the runtime
-uses, next to the same conversion written by hand with pydantic model methods:
+uses (objects <-> JSON text), next to the same conversion written by hand with pydantic model
+methods and pydantic-core's JSON:
 
-* caller encodes the arguments: ``Operation.encode_arguments`` vs ``model_dump(mode="json")``
-* worker decodes the arguments: ``operations.bind_arguments`` vs ``Model.model_validate``
-* worker encodes the result: ``codec.encode(returns, value)`` vs ``model_dump(mode="json")``
-* caller decodes the result: ``Operation.decode_result`` vs ``Model.model_validate``
+* caller encodes the arguments: ``Operation.encode_arguments_json`` vs
+  ``to_json(model_dump(mode="json"))``
+* worker decodes the arguments: ``operations.bind_arguments`` (the JSON object text) vs
+  ``from_json`` + ``Model.model_validate``
+* worker encodes the result: ``codec.encode_json(returns, value)`` vs
+  ``to_json(model_dump(mode="json"))``
+* caller decodes the result: ``Operation.decode_stored`` vs ``from_json`` + ``Model.model_validate``
 """
 
 from __future__ import annotations
@@ -53,9 +57,12 @@ def measure(budget: float = 0.2) -> list[CodecCost]:
     from benchsvc import _tasks as generated
     from benchsvc.managers import BenchManager
     from benchsvc.models import Wide, WideBatch, sample_batch
+    from pydantic_core import from_json, to_json
+    from taskiq import TaskiqResult
 
-    from core_sdk.broker.codec import encode
+    from core_sdk.broker.codec import RawJSON, encode_json
     from core_sdk.broker.operations import bind_arguments, runtime_operation
+    from core_sdk.broker.result_backend import decode_result, encode_result
     from core_sdk.registry import ModelRegistry
 
     info = ModelRegistry.get_model_info("BenchItem")
@@ -65,68 +72,85 @@ def measure(budget: float = 0.2) -> list[CodecCost]:
     ping_live = runtime_operation(info, "ping")
     wide_live = runtime_operation(info, "echo_wide")
 
+    def stored(value: bytes) -> Any:
+        document = encode_result(
+            TaskiqResult(is_err=False, return_value=RawJSON(value), execution_time=0.0)
+        )
+        return decode_result(document, "bench")
+
     batch = sample_batch(100)
     item, items = batch.item, batch.items
-    encoded_args, encoded_kwargs = wide.encode_arguments((), {"item": item, "items": items})
-    result_json = encode(wide_live.returns, batch)
+    ping_args = ping.encode_arguments_json((), {})
+    wide_args = wide.encode_arguments_json((), {"item": item, "items": items})
+    ping_result = stored(encode_json(ping_live.returns, "pong"))
+    wide_result_json = encode_json(wide_live.returns, batch)
+    wide_result = stored(wide_result_json)
 
     def hand_encode_args() -> Any:
-        return item.model_dump(mode="json"), [each.model_dump(mode="json") for each in items]
+        return to_json(
+            {
+                "item": item.model_dump(mode="json"),
+                "items": [each.model_dump(mode="json") for each in items],
+            }
+        )
 
     def hand_decode_args() -> Any:
+        data = from_json(wide_args)
         return (
-            Wide.model_validate(encoded_kwargs["item"]),
-            [Wide.model_validate(each) for each in encoded_kwargs["items"]],
+            Wide.model_validate(data["item"]),
+            [Wide.model_validate(each) for each in data["items"]],
         )
 
     rows = [
         CodecCost(
             "trivial",
             "caller encode",
-            per_call_us(lambda: ping.encode_arguments((), {}), budget),
+            per_call_us(lambda: ping.encode_arguments_json((), {}), budget),
             None,
         ),
         CodecCost(
             "trivial",
             "worker decode",
-            per_call_us(lambda: bind_arguments(ping_live, [], {}), budget),
+            per_call_us(lambda: bind_arguments(ping_live, ping_args, {}), budget),
             None,
         ),
         CodecCost(
             "trivial",
             "worker encode",
-            per_call_us(lambda: encode(ping_live.returns, "pong"), budget),
+            per_call_us(lambda: encode_json(ping_live.returns, "pong"), budget),
             None,
         ),
         CodecCost(
             "trivial",
             "caller decode",
-            per_call_us(lambda: ping.decode_result("pong"), budget),
+            per_call_us(lambda: ping.decode_stored(ping_result), budget),
             None,
         ),
         CodecCost(
             "wide",
             "caller encode",
-            per_call_us(lambda: wide.encode_arguments((), {"item": item, "items": items}), budget),
+            per_call_us(
+                lambda: wide.encode_arguments_json((), {"item": item, "items": items}), budget
+            ),
             per_call_us(hand_encode_args, budget),
         ),
         CodecCost(
             "wide",
             "worker decode",
-            per_call_us(lambda: bind_arguments(wide_live, encoded_args, encoded_kwargs), budget),
+            per_call_us(lambda: bind_arguments(wide_live, wide_args, {}), budget),
             per_call_us(hand_decode_args, budget),
         ),
         CodecCost(
             "wide",
             "worker encode",
-            per_call_us(lambda: encode(wide_live.returns, batch), budget),
-            per_call_us(lambda: batch.model_dump(mode="json"), budget),
+            per_call_us(lambda: encode_json(wide_live.returns, batch), budget),
+            per_call_us(lambda: to_json(batch.model_dump(mode="json")), budget),
         ),
         CodecCost(
             "wide",
             "caller decode",
-            per_call_us(lambda: wide.decode_result(result_json), budget),
-            per_call_us(lambda: WideBatch.model_validate(result_json), budget),
+            per_call_us(lambda: wide.decode_stored(wide_result), budget),
+            per_call_us(lambda: WideBatch.model_validate(from_json(wide_result_json)), budget),
         ),
     ]
     return rows

@@ -26,6 +26,7 @@ __all__ = [
     "check_timeout",
     "default_broker",
     "kick_operation",
+    "request_operation",
     "result_backend_of",
     "wait_operation",
 ]
@@ -74,7 +75,7 @@ def result_backend_of(broker: AsyncBroker) -> DAMResultBackend:
 async def kick_operation(
     model_name: str,
     method_name: str,
-    args: Sequence[Any],
+    args: Sequence[Any] | str,
     kwargs: Mapping[str, Any],
     fingerprint: str | None,
     *,
@@ -82,6 +83,9 @@ async def kick_operation(
     expect_timeout: float | None = None,
 ) -> str:
     """Send one call (already JSON-encoded arguments); returns the task id.
+
+    ``args`` is a list of positional arguments, or the JSON text of one object of every
+    argument by name (``Operation.encode_arguments_json``; ``kwargs`` is then empty).
 
     With ``expect_timeout`` the caller's wait is registered before sending (used by
     :func:`call_operation`); otherwise the result is read later with ``check_first``.
@@ -99,7 +103,8 @@ async def kick_operation(
     if labels:
         kicker = kicker.with_labels(**labels)
     try:
-        await kicker.kiq(model_name, method_name, list(args), dict(kwargs), fingerprint)
+        sent_args = args if isinstance(args, str) else list(args)
+        await kicker.kiq(model_name, method_name, sent_args, dict(kwargs), fingerprint)
     except SendTaskError as exc:
         backend.forget(task_id)
         cause = exc.__cause__
@@ -129,14 +134,34 @@ async def wait_operation(
 async def call_operation(
     model_name: str,
     method_name: str,
-    args: Sequence[Any],
+    args: Sequence[Any] | str,
     kwargs: Mapping[str, Any],
     fingerprint: str | None,
     timeout: float,
     *,
     broker: AsyncBroker | None = None,
 ) -> Any:
-    """Send one call and wait for it; returns the JSON return value or raises.
+    """Send one call and wait for it; returns the JSON return value (parsed) or raises.
+
+    See :func:`request_operation`.
+    """
+    stored = await request_operation(
+        model_name, method_name, args, kwargs, fingerprint, timeout, broker=broker
+    )
+    return stored.return_value
+
+
+async def request_operation(
+    model_name: str,
+    method_name: str,
+    args: Sequence[Any] | str,
+    kwargs: Mapping[str, Any],
+    fingerprint: str | None,
+    timeout: float,
+    *,
+    broker: AsyncBroker | None = None,
+) -> StoredResult:
+    """Send one call and wait for it; returns its successful result or raises.
 
     Raises RemoteOperationError (the worker raised), OperationTimeoutError (no result within
     ``timeout`` seconds) or BrokerConnectionError (Redis unreachable).
@@ -177,4 +202,4 @@ async def call_operation(
         ) from exc
     if stored.is_err:
         raise stored.to_exception(model_name=model_name, method_name=method_name, task_id=task_id)
-    return stored.return_value
+    return stored

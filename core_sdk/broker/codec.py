@@ -1,8 +1,12 @@
 """The JSON wire codec: values are encoded and decoded by their declared types.
 
 * ``encode(tp, value)`` -> JSON-compatible data (pydantic ``TypeAdapter.dump_python(mode="json")``).
+* ``encode_json(tp, value)`` -> the same as JSON text, in one pass where that is exact.
 * ``decode(tp, data)`` -> a value of ``tp`` (pydantic validation), with SQLModel ``table=True``
   classes validated through ``model_validate`` (their ``__init__`` does not validate).
+* ``arguments_adapter(name, fields)`` -> one adapter that validates the JSON object of a whole
+  call's arguments (parameter name -> value) in one pass.
+* :class:`RawJSON` -> JSON text that documents embed as it is (not as a string).
 
 Adapters are cached per type. Nothing here ever uses pickle.
 """
@@ -13,19 +17,24 @@ import functools
 import json
 import types
 import typing
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import PlainValidator, TypeAdapter, ValidationError
+from pydantic import ConfigDict, PlainValidator, TypeAdapter, ValidationError
 from pydantic_core import PydanticSerializationError, from_json, to_json
+from typing_extensions import TypedDict
 
 from core_sdk.exceptions import ArgumentEncodingError, CoreSDKError
 
 __all__ = [
+    "RawJSON",
+    "arguments_adapter",
     "decode",
     "decoding_adapter",
     "dumps",
     "dumps_any",
     "encode",
+    "encode_json",
     "encoding_adapter",
     "loads",
 ]
@@ -45,6 +54,18 @@ def dumps_any(value: Any) -> bytes:
     ``PydanticSerializationError`` for a value of an unknown type.
     """
     return to_json(value, inf_nan_mode="constants")
+
+
+class RawJSON:
+    """JSON text that a document embeds as a value, not as a string (see ``encode_result``)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __repr__(self) -> str:
+        return f"RawJSON({len(self.data)} bytes)"
 
 
 def loads(data: bytes | str) -> Any:
@@ -164,6 +185,34 @@ def encode(
         raise _unencodable(error, what, value, exc) from exc
 
 
+def encode_json(
+    tp: Any,
+    value: Any,
+    *,
+    what: str = "value",
+    lax: bool = True,
+    error: type[CoreSDKError] = ArgumentEncodingError,
+) -> bytes:
+    """``encode(tp, value)`` as JSON text (what :func:`loads` reads back to the same data).
+
+    One pass (``dump_json``) when the value is already of ``tp`` and nothing came out as
+    ``null``: pydantic writes a non-finite float inside a model as ``null`` whatever the
+    caller asks, so output with a ``null`` anywhere is redone the two-pass way, which keeps
+    ``NaN``/``Infinity``. Same errors as :func:`encode`.
+    """
+    try:
+        data = encoding_adapter(tp).dump_json(value, warnings="error")
+    except (PydanticSerializationError, ValueError, RecursionError):
+        data = b"null"  # mismatch or unencodable: encode() converts it or names the problem
+    if b"null" not in data:
+        return data
+    encoded = encode(tp, value, what=what, lax=lax, error=error)
+    try:
+        return dumps_any(encoded)
+    except (ValueError, RecursionError) as exc:  # lone surrogates, too deep nesting, ...
+        raise _unencodable(error, what, value, exc) from exc
+
+
 def _unencodable(
     error: type[CoreSDKError], what: str, value: Any, exc: BaseException
 ) -> CoreSDKError:
@@ -174,6 +223,19 @@ def _unencodable(
 def decode(tp: Any, data: Any) -> Any:
     """Validate JSON ``data`` into declared type ``tp`` (raises pydantic ValidationError)."""
     return decoding_adapter(tp).validate_python(data)
+
+
+def arguments_adapter(name: str, fields: Mapping[str, Any]) -> TypeAdapter[dict[str, Any]]:
+    """Adapter validating one JSON object of arguments ``{parameter: value}`` (any subset of
+    ``fields``, each decoded as :func:`decode` would; an unknown name is an error). Not cached:
+    the caller keeps it (one per operation)."""
+    make_typed_dict: Any = TypedDict  # a TypedDict built at run time, which mypy cannot follow
+    arguments = make_typed_dict(
+        name, {field: _validating_type(tp) for field, tp in fields.items()}, total=False
+    )
+    arguments.__pydantic_config__ = ConfigDict(extra="forbid")
+    adapter: TypeAdapter[dict[str, Any]] = TypeAdapter(arguments)
+    return adapter
 
 
 def _type_text(tp: Any) -> str:

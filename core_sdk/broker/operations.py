@@ -14,7 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 from taskiq import AsyncBroker
 from taskiq.decor import AsyncTaskiqDecoratedTask
 
-from core_sdk.broker.codec import decoding_adapter, encode
+from core_sdk.broker.codec import RawJSON, arguments_adapter, decoding_adapter, encode_json
 from core_sdk.data_access.signature import (
     iter_operations,
     operation_fingerprint,
@@ -67,8 +67,11 @@ def operation_timeout() -> float:
     return _operation_timeout
 
 
+#: the typed path sends all arguments as one JSON object text; raw callers send a list and a dict
+SerializedArgs = list[Any] | str
+
 DamTask = AsyncTaskiqDecoratedTask[
-    [str, str, list[Any], dict[str, Any], str | None], Coroutine[Any, Any, Any]
+    [str, str, SerializedArgs, dict[str, Any], str | None], Coroutine[Any, Any, Any]
 ]
 
 
@@ -93,6 +96,12 @@ class RuntimeOperation:
 
     def adapter(self, name: str) -> TypeAdapter[Any]:
         return decoding_adapter(self.param_type(name))
+
+    @functools.cached_property
+    def arguments(self) -> TypeAdapter[dict[str, Any]]:
+        """Validates the JSON object of a call's arguments, by name, in one pass."""
+        fields = {name: self.param_type(name) for name in self.signature.parameters}
+        return arguments_adapter(f"{self.model_name}.{self.method_name} arguments", fields)
 
 
 def _fill_from_generated(
@@ -198,14 +207,51 @@ def check_operation(info: ModelInfo, method_name: str) -> None:
             )
 
 
+def _argument_error(op: RuntimeOperation, exc: ValidationError) -> ArgumentEncodingError:
+    where = f"{op.model_name}.{op.method_name}"
+    first = exc.errors()[0] if exc.errors() else {"msg": str(exc), "loc": (), "type": ""}
+    loc = tuple(str(part) for part in first["loc"])
+    if first["type"] == "json_invalid" or not loc:
+        return ArgumentEncodingError(f"{where}: malformed call arguments: {first['msg']}.")
+    if first["type"] == "extra_forbidden":
+        return ArgumentEncodingError(f"{where}: unexpected keyword argument {loc[0]!r}")
+    return ArgumentEncodingError(
+        f"{where}: argument {loc[0]!r} does not match {op.param_type(loc[0])!r}: "
+        f"{first['msg']}" + (f" at {'.'.join(loc[1:])}" if len(loc) > 1 else "")
+    )
+
+
+def bind_json_arguments(op: RuntimeOperation, text: str) -> tuple[list[Any], dict[str, Any]]:
+    """Decode the JSON object ``{parameter: value}`` of a typed call in one pass."""
+    try:
+        values = op.arguments.validate_json(text)
+    except ValidationError as exc:
+        raise _argument_error(op, exc) from None
+    args: list[Any] = []
+    for parameter in op.signature.parameters.values():
+        if parameter.kind is not inspect.Parameter.POSITIONAL_ONLY:
+            break
+        if parameter.name not in values:
+            break
+        args.append(values.pop(parameter.name))
+    try:
+        op.signature.bind(*args, **values)
+    except TypeError as exc:
+        raise ArgumentEncodingError(f"{op.model_name}.{op.method_name}: {exc}") from None
+    return args, values
+
+
 def bind_arguments(
-    op: RuntimeOperation, serialized_args: list[Any], serialized_kwargs: dict[str, Any]
+    op: RuntimeOperation, serialized_args: SerializedArgs, serialized_kwargs: dict[str, Any]
 ) -> tuple[list[Any], dict[str, Any]]:
     """Decode JSON arguments with the method's own parameter types."""
     where = f"{op.model_name}.{op.method_name}"
+    if isinstance(serialized_args, str) and serialized_kwargs == {}:
+        return bind_json_arguments(op, serialized_args)
     if not isinstance(serialized_args, list) or not isinstance(serialized_kwargs, dict):
         raise ArgumentEncodingError(
-            f"{where}: malformed call (args must be a list, kwargs a dict)."
+            f"{where}: malformed call (args must be a list and kwargs a dict, or args the "
+            "JSON text of an object of all arguments and kwargs empty)."
         )
     try:
         bound = op.signature.bind(*serialized_args, **serialized_kwargs)
@@ -244,11 +290,11 @@ def bind_arguments(
 async def run_dam_operation(
     model_name: str,
     method_name: str,
-    serialized_args: list[Any],
+    serialized_args: SerializedArgs,
     serialized_kwargs: dict[str, Any],
     fingerprint: str | None = None,
-) -> Any:
-    """Run ``model_name``.``method_name`` in one transaction; return the JSON-encoded result.
+) -> RawJSON:
+    """Run ``model_name``.``method_name`` in one transaction; return the result's JSON text.
 
     A method still running after :func:`operation_timeout` seconds is cancelled (cancellation
     is cooperative: it takes effect at the method's next ``await``), its transaction rolled
@@ -287,11 +333,13 @@ async def run_dam_operation(
                 "limit (OPERATION_TIMEOUT_SECONDS); its transaction was rolled back.",
                 timeout=limit,
             ) from None
-        return encode(
-            op.returns,
-            result,
-            what=f"{info.model_name}.{method_name} return value",
-            error=ResultEncodingError,
+        return RawJSON(
+            encode_json(
+                op.returns,
+                result,
+                what=f"{info.model_name}.{method_name} return value",
+                error=ResultEncodingError,
+            )
         )
 
 
@@ -304,10 +352,10 @@ def register_dam_task(broker: AsyncBroker) -> DamTask:
     async def execute_dam_operation(
         model_name: str,
         method_name: str,
-        serialized_args: list[Any],
+        serialized_args: SerializedArgs,
         serialized_kwargs: dict[str, Any],
         fingerprint: str | None = None,
-    ) -> Any:
+    ) -> Any:  # not RawJSON: taskiq's wait_result() parses the stored value by this annotation
         """Run one DAM operation in this worker (see core_sdk.broker.operations)."""
         return await run_dam_operation(
             model_name, method_name, serialized_args, serialized_kwargs, fingerprint

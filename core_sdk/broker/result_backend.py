@@ -2,10 +2,13 @@
 
 Stored document (JSON)::
 
-    {"v": 1, "is_err": false, "return_value": <JSON>, "error": null, "execution_time": 0.01}
-    {"v": 1, "is_err": true, "return_value": null,
-     "error": {"type": "IntegrityViolationError", "module": "core_sdk.exceptions",
-               "message": "..."}}
+    {"v":1,"is_err":false,"error":null,"execution_time":0.01,"return_value":<JSON>}
+    {"v":1,"is_err":true,"error":{"type":"IntegrityViolationError",
+     "module":"core_sdk.exceptions","message":"..."},"execution_time":0.01,"return_value":null}
+
+The return value comes last, so a reader takes its JSON text apart without parsing it and the
+caller validates it into the declared type in one pass; a document with the keys in another
+order is still read (parsed as a whole).
 
 Redis: every calling process keeps one pub/sub subscription on its own reply channel (sent
 with each call in the ``dam_reply_to`` label); a waiting call registers a future before the
@@ -35,6 +38,7 @@ import uuid
 from abc import abstractmethod
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -42,7 +46,7 @@ from redis.exceptions import RedisError
 from taskiq.abc.result_backend import AsyncResultBackend
 from taskiq.result import TaskiqResult
 
-from core_sdk.broker.codec import dumps, dumps_any, loads
+from core_sdk.broker.codec import RawJSON, dumps, dumps_any, loads
 from core_sdk.exceptions import (
     BrokerConnectionError,
     OperationTimeoutError,
@@ -64,18 +68,32 @@ logger = logging.getLogger("core_sdk.broker.result_backend")
 REPLY_LABEL = "dam_reply_to"
 PUSH_LABEL = "dam_reply_push"
 _FORMAT_VERSION = 1
+_VALUE_KEY = b',"return_value":'
+_HEADER_KEYS = frozenset({"v", "is_err", "error", "execution_time"})
 
 
 @dataclass(frozen=True)
 class StoredResult:
-    """A decoded result document."""
+    """A decoded result document. The return value is kept as JSON text (``return_json``) when
+    the document allowed it, and parsed (``return_value``) only when asked for."""
 
     is_err: bool
-    return_value: Any
+    return_json: bytes | None
     execution_time: float
     error_type: str | None = None
     error_module: str | None = None
     error_message: str | None = None
+    parsed_value: Any = None
+
+    @cached_property
+    def return_value(self) -> Any:
+        """The return value as JSON data."""
+        if self.return_json is None:
+            return self.parsed_value
+        try:
+            return loads(self.return_json)
+        except ValueError as exc:
+            raise ResultDecodingError(f"The result's return value is not JSON ({exc}).") from exc
 
     def to_exception(
         self,
@@ -113,60 +131,74 @@ def _message_of(exc: BaseException) -> str:
     return message.encode("utf-8", "replace").decode("utf-8")
 
 
+def _document(header: dict[str, Any], value: bytes) -> bytes:
+    return dumps(header)[:-1] + _VALUE_KEY + value + b"}"
+
+
 def encode_result(result: TaskiqResult[Any]) -> bytes:
     """The JSON document for ``result``; never raises (an unencodable value becomes an error)."""
-    error: dict[str, str] | None = None
-    if result.is_err or result.error is not None:
-        exc = result.error
-        error = {
-            "type": type(exc).__name__ if exc is not None else "Exception",
-            "module": type(exc).__module__ if exc is not None else "builtins",
-            "message": _message_of(exc) if exc is not None else "unknown error",
-        }
-    else:
-        try:
-            # one pass: execute_dam_operation returns JSON-ready data already; any other task's
-            # value is serialised as pydantic would (``encode(Any, value)``)
-            return dumps_any(
-                {
-                    "v": _FORMAT_VERSION,
-                    "is_err": False,
-                    "return_value": result.return_value,
-                    "error": None,
-                    "execution_time": result.execution_time,
-                }
-            )
+    header: dict[str, Any] = {"v": _FORMAT_VERSION, "is_err": False, "error": None}
+    header["execution_time"] = result.execution_time
+    if not (result.is_err or result.error is not None):
+        value = result.return_value
+        if isinstance(value, RawJSON):  # execute_dam_operation's result, encoded by its type
+            return _document(header, value.data)
+        try:  # any other task's value is serialised as pydantic would
+            return _document(header, dumps_any(value))
         except Exception as exc:
             error = {
                 "type": "ResultEncodingError",
                 "module": "core_sdk.exceptions",
                 "message": f"the task result is not JSON-serialisable: {exc}",
             }
-    return dumps(
-        {
-            "v": _FORMAT_VERSION,
-            "is_err": True,
-            "return_value": None,
-            "error": error,
-            "execution_time": result.execution_time,
+    else:
+        raised = result.error
+        error = {
+            "type": type(raised).__name__ if raised is not None else "Exception",
+            "module": type(raised).__module__ if raised is not None else "builtins",
+            "message": _message_of(raised) if raised is not None else "unknown error",
         }
-    )
+    header.update(is_err=True, error=error)
+    return _document(header, b"null")
+
+
+def _split_document(data: bytes) -> tuple[dict[str, Any], bytes] | None:
+    """(header, return value's JSON text) of a document written by :func:`encode_result`."""
+    head, found, value = data.partition(_VALUE_KEY)
+    if not found or not value.endswith(b"}"):
+        return None
+    try:
+        header = loads(head + b"}")
+    except ValueError:
+        return None
+    if not isinstance(header, dict) or header.keys() != _HEADER_KEYS:
+        return None
+    return header, value[:-1]
 
 
 def decode_result(data: bytes | str, task_id: str) -> StoredResult:
     """Parse a stored document. Anything that is not our JSON format is refused, never loaded."""
+    raw = data.encode() if isinstance(data, str) else data
     try:
-        document = loads(data)
+        split = _split_document(raw)
+        if split is not None:
+            document, return_json = split
+            parsed = None
+        else:
+            document, return_json = loads(raw), None
+            parsed = document.get("return_value") if isinstance(document, dict) else None
         if not isinstance(document, dict) or document.get("v") != _FORMAT_VERSION:
             raise ValueError("not a core_sdk result document")
+        is_err = bool(document["is_err"])
         error = document.get("error") or {}
         return StoredResult(
-            is_err=bool(document["is_err"]),
-            return_value=document.get("return_value"),
+            is_err=is_err,
+            return_json=None if is_err else return_json,
             execution_time=float(document.get("execution_time") or 0.0),
             error_type=error.get("type"),
             error_module=error.get("module"),
             error_message=error.get("message"),
+            parsed_value=parsed,
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ResultDecodingError(
@@ -481,6 +513,7 @@ class RedisJSONResultBackend(DAMResultBackend):
 
     async def _listen(self, subscribed: asyncio.Event) -> None:
         backoff = 0.05
+        task = asyncio.current_task()
         while True:
             pubsub = None
             try:
@@ -488,6 +521,7 @@ class RedisJSONResultBackend(DAMResultBackend):
                 await pubsub.subscribe(self.reply_channel)
                 while True:
                     message = await pubsub.get_message(timeout=5.0)
+                    _raise_if_cancelled(task, 0)
                     if message is not None and message.get("type") == "subscribe":
                         break
                 subscribed.set()
@@ -495,6 +529,7 @@ class RedisJSONResultBackend(DAMResultBackend):
                 await self._recheck_pending()
                 while True:
                     message = await pubsub.get_message(timeout=30.0)
+                    _raise_if_cancelled(task, 0)  # shutdown() must not wait for ever
                     if message is not None and message.get("type") == "message":
                         self._on_reply(message["data"])
             except asyncio.CancelledError:
@@ -547,10 +582,12 @@ class RedisJSONResultBackend(DAMResultBackend):
     async def shutdown(self) -> None:
         listener = self._listener
         self._listener = None
-        if listener is not None and not listener.done():
-            listener.cancel()
+        while listener is not None and not listener.done():
+            listener.cancel()  # again if redis-py swallowed the last one (3.11's wait_for)
+            await asyncio.wait((listener,), timeout=1.0)
+        if listener is not None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await listener
+                listener.result()
         for task_id in list(self._futures):
             self.forget(task_id)
         pool = self._pool

@@ -9,14 +9,17 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import ValidationError
 
-from core_sdk.broker.codec import decoding_adapter, encode, encoding_adapter
+from core_sdk.broker.codec import decoding_adapter, dumps, encode, encode_json, encoding_adapter
 from core_sdk.exceptions import ArgumentEncodingError, ResultDecodingError
+
+if TYPE_CHECKING:
+    from core_sdk.broker.result_backend import StoredResult
 
 __all__ = [
     "DAM_DEFAULT",
@@ -121,10 +124,10 @@ class Operation(Generic[R]):
             encoding_adapter(tp)
         decoding_adapter(self.returns)
 
-    def encode_arguments(
+    def _arguments(
         self, args: Sequence[Any], kwargs: Mapping[str, Any]
-    ) -> tuple[list[Any], dict[str, Any]]:
-        """JSON-encode ``args`` (positional-only, in order) and ``kwargs`` by declared type.
+    ) -> tuple[list[str], list[tuple[str, Any]]]:
+        """Check the call's shape; (positional-only names sent, [(name, value) sent]).
 
         Arguments that are ``DAM_DEFAULT`` are left out so the DAM applies its own default.
         """
@@ -133,7 +136,8 @@ class Operation(Generic[R]):
                 f"{self.qualname}: takes {len(self.positional_only)} positional-only "
                 f"argument(s), got {len(args)}"
             )
-        encoded_args: list[Any] = []
+        positional: list[str] = []
+        sent: list[tuple[str, Any]] = []
         skipping = False
         for name, value in zip(self.positional_only, args, strict=False):
             if value is DAM_DEFAULT:
@@ -144,10 +148,8 @@ class Operation(Generic[R]):
                     f"{self.qualname}: positional-only argument {name!r} follows one left to "
                     "its default"
                 )
-            encoded_args.append(
-                encode(self.params[name], value, what=f"{self.qualname}({name})", lax=self.lax)
-            )
-        encoded_kwargs: dict[str, Any] = {}
+            positional.append(name)
+            sent.append((name, value))
         for name, value in kwargs.items():
             if value is DAM_DEFAULT:
                 continue
@@ -155,15 +157,47 @@ class Operation(Generic[R]):
                 raise ArgumentEncodingError(
                     f"{self.qualname}: unexpected keyword argument {name!r}"
                 )
-            encoded_kwargs[name] = encode(
-                self.params[name], value, what=f"{self.qualname}({name})", lax=self.lax
-            )
-        return encoded_args, encoded_kwargs
+            sent.append((name, value))
+        return positional, sent
+
+    def encode_arguments(
+        self, args: Sequence[Any], kwargs: Mapping[str, Any]
+    ) -> tuple[list[Any], dict[str, Any]]:
+        """JSON-encode ``args`` (positional-only, in order) and ``kwargs`` by declared type."""
+        positional, sent = self._arguments(args, kwargs)
+        encoded = {
+            name: encode(self.params[name], value, what=f"{self.qualname}({name})", lax=self.lax)
+            for name, value in sent
+        }
+        return [encoded.pop(name) for name in positional], encoded
+
+    def encode_arguments_json(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
+        """The call's arguments as the JSON text of one object ``{parameter: value}`` (the
+        positional-only ones by name too), each encoded by its declared type: what the worker
+        validates in one pass."""
+        _, sent = self._arguments(args, kwargs)
+        parts = [
+            dumps(name)
+            + b":"
+            + encode_json(self.params[name], value, what=f"{self.qualname}({name})", lax=self.lax)
+            for name, value in sent
+        ]
+        return (b"{" + b",".join(parts) + b"}").decode()
 
     def decode_result(self, data: Any) -> R:
-        """Validate the JSON result into the declared return type."""
+        """Validate the JSON result (parsed data) into the declared return type."""
+        return self._decode(decoding_adapter(self.returns).validate_python, data)
+
+    def decode_stored(self, stored: StoredResult) -> R:
+        """The declared return value of a successful stored result (from its JSON text in one
+        pass when the document kept it apart)."""
+        if stored.return_json is not None:
+            return self._decode(decoding_adapter(self.returns).validate_json, stored.return_json)
+        return self.decode_result(stored.return_value)
+
+    def _decode(self, validate: Callable[[Any], Any], data: Any) -> R:
         try:
-            value: R = decoding_adapter(self.returns).validate_python(data)
+            value: R = validate(data)
         except ValidationError as exc:
             raise ResultDecodingError(
                 f"{self.qualname}: the worker's result does not match the declared return type "
@@ -213,7 +247,7 @@ class TaskHandle(Generic[R]):
                 method_name=self.operation.method_name,
                 task_id=self.task_id,
             )
-        return self.operation.decode_result(stored.return_value)
+        return self.operation.decode_stored(stored)
 
     async def is_ready(self) -> bool:
         """True once the worker has stored the result."""
@@ -237,18 +271,25 @@ class TypedBrokerProxy:
         kwargs: Mapping[str, Any],
         timeout: float,
     ) -> R:
-        encoded_args, encoded_kwargs = op.encode_arguments(args, kwargs)
-        data = await _client().call_operation(
-            op.model_name, op.method_name, encoded_args, encoded_kwargs, op.fingerprint, timeout
+        stored = await _client().request_operation(
+            op.model_name,
+            op.method_name,
+            op.encode_arguments_json(args, kwargs),
+            {},
+            op.fingerprint,
+            timeout,
         )
-        return op.decode_result(data)
+        return op.decode_stored(stored)
 
     async def _kick(
         self, op: Operation[R], args: Sequence[Any], kwargs: Mapping[str, Any]
     ) -> TaskHandle[R]:
-        encoded_args, encoded_kwargs = op.encode_arguments(args, kwargs)
         task_id: str = await _client().kick_operation(
-            op.model_name, op.method_name, encoded_args, encoded_kwargs, op.fingerprint
+            op.model_name,
+            op.method_name,
+            op.encode_arguments_json(args, kwargs),
+            {},
+            op.fingerprint,
         )
         return TaskHandle(op, task_id)
 

@@ -90,4 +90,4 @@ def test_python_m_bench_profile_writes_the_caller_profile(tmp_path: Path) -> Non
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "calls of typed-trivial" in completed.stdout
-    assert "call_operation" in (tmp_path / "caller-typed-trivial.txt").read_text()
+    assert "request_operation" in (tmp_path / "caller-typed-trivial.txt").read_text()

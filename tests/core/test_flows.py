@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import uuid
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from coresvc.models import Depot, DepotRead, Parcel, Payload
+from coresvc.models import Depot, DepotRead, Parcel, Payload, Reading
 from taskiq import AsyncBroker
 
 from core_sdk.broker.client import call_operation
@@ -86,6 +87,12 @@ async def test_values_round_trip_exactly(flow: AsyncBroker) -> None:
     ]
     mapping = {"k": [uuid.uuid4(), uuid.uuid4()], "empty": []}
     assert await broker.echo_mapping(mapping, _broker_timeout=10) == mapping
+
+    # non-finite floats inside models come back as themselves, not as null (nor refused)
+    readings = [Reading(value=math.nan), Reading(value=-math.inf, note="low"), Reading(value=1.5)]
+    back_readings = await broker.echo_readings(readings, _broker_timeout=10)
+    assert math.isnan(back_readings[0].value) and back_readings[0].note is None
+    assert back_readings[1:] == readings[1:]
 
 
 async def test_positional_only_parameters(flow: AsyncBroker) -> None:

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 from core_sdk.data_access import LocalDataAccessManager
 from core_sdk.exceptions import NotFoundError
 
-from .models import Depot, DepotCreate, DepotRead, DepotUpdate, Payload
+from .models import Depot, DepotCreate, DepotRead, DepotUpdate, Payload, Reading
 
 if TYPE_CHECKING:
     from .typing_only import OnlyForTyping
@@ -47,6 +47,10 @@ class DepotManager(LocalDataAccessManager[Depot, DepotCreate, DepotUpdate, Depot
     async def echo_payload(self, payload: Payload) -> Payload:
         assert isinstance(payload, Payload)
         return payload
+
+    async def echo_readings(self, readings: list[Reading]) -> list[Reading]:
+        assert all(isinstance(reading, Reading) for reading in readings)
+        return readings
 
     async def echo_list(self, items: list[dict[str, Decimal]]) -> list[dict[str, Decimal]]:
         assert all(isinstance(v, Decimal) for item in items for v in item.values())

@@ -62,6 +62,11 @@ class ParcelRead(SQLModel):
     label: str
 
 
+class Reading(BaseModel):
+    value: float
+    note: str | None = None
+
+
 class Payload(BaseModel):
     id: UUID
     code: str
