@@ -68,6 +68,7 @@ class CodegenScale:
     import_generated: Run
     codegen: Run
     check: Run
+    regenerate: Run  # after one DAM signature changed: new module, annotations already current
     mypy_service: Run
     mypy_generated: Run
 
@@ -112,6 +113,17 @@ def measure(workdir: Path, models: int, methods: int, repeats: int = 2) -> Codeg
             fail("dam-codegen --check on an unchanged tree", run)
     lines = (root / output).read_text().count("\n")
 
+    # the everyday run: one DAM signature changed since the last generation
+    managers = root / "synthsvc" / "d00" / "managers.py"
+    before = (root / output).read_text()
+    changed = managers.read_text().replace("(self, name: str)", "(self, name: str = 'x')", 1)
+    managers.write_text(changed)
+    regenerate = timed([str(BIN / "dam-codegen"), relative, "-o", output], root, env)
+    if regenerate.returncode != 0:
+        fail("dam-codegen after a DAM change", regenerate)
+    if (root / output).read_text() == before:
+        fail("dam-codegen after a DAM change (the module did not change)", regenerate)
+
     # mypy: warm a cache with the libraries only, then check service / generated module on copies
     probe = root / "deps_probe.py"
     probe.write_text(
@@ -139,6 +151,7 @@ def measure(workdir: Path, models: int, methods: int, repeats: int = 2) -> Codeg
         import_generated=best(with_generated),
         codegen=codegen,
         check=best(checks),
+        regenerate=regenerate,
         mypy_service=mypy_service,
         mypy_generated=mypy_generated,
     )

@@ -293,6 +293,7 @@ def run(options: Options) -> Results:
                 "import_generated",
                 "codegen",
                 "check",
+                "regenerate",
                 "mypy_service",
                 "mypy_generated",
             ):
@@ -432,7 +433,8 @@ def evaluate(results: Results) -> None:
             r = cg[key]["seconds"] / base
             targets.append(
                 {
-                    "target": f"{label} of {cg['models']}x{cg['methods']} <= 1.5x bare import",
+                    "target": f"{label} of {cg['models']}x{cg['methods']} <= 1.5x bare import"
+                    + (" (first run, annotating every DAM)" if key == "codegen" else ""),
                     "measured": f"{r:.2f}x ({cg[key]['seconds']:.2f} s vs {base:.2f} s)",
                     "ok": r <= 1.5,
                 }
@@ -614,7 +616,7 @@ def render(results: Results, options: Options) -> str:
         imp = cg["bare_import"]
         rows_cg = [
             ("bare import of registry_config", imp, imp, "-"),
-            ("dam-codegen (writes module + annotations)", cg["codegen"], imp, "bare import"),
+            ("dam-codegen, first run (annotates all DAMs)", cg["codegen"], imp, "bare import"),
             (
                 "import registry_config + generated module",
                 cg["import_generated"],
@@ -622,6 +624,7 @@ def render(results: Results, options: Options) -> str:
                 "bare import",
             ),
             ("dam-codegen --check (unchanged tree)", cg["check"], imp, "bare import"),
+            ("dam-codegen after one DAM change", cg["regenerate"], imp, "bare import"),
             ("mypy --strict registry_config (service)", cg["mypy_service"], None, "-"),
             (
                 "mypy --strict generated module",

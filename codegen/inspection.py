@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from codegen import ir
 from codegen.errors import CodegenError, CodegenErrors, describe
 from codegen.loading import LoadedRegistry, display_path, resolved
-from codegen.sources import ModuleSource, read_module_source
+from codegen.sources import GuardedImport, ModuleSource, read_module_source
 from codegen.typeforms import TypeConverter, UnsupportedType
 from core_sdk.data_access import LocalDataAccessManager, TypedBrokerProxy
 from core_sdk.data_access.base import BaseDataAccessManager, CreateT, ModelT, ReadT, UpdateT
@@ -91,12 +91,58 @@ def view_type_arguments(info: ModelInfo) -> tuple[Any, ...]:
     )
 
 
+class _GuardedNames(dict[str, Any]):
+    """Names a module imports under ``TYPE_CHECKING``, each imported when an annotation first
+    looks it up (most are never needed: the generated module itself is one of them)."""
+
+    def __init__(
+        self, imports: dict[str, GuardedImport], failures: dict[str, str], where: str
+    ) -> None:
+        super().__init__()
+        self.imports = imports
+        self.failures = failures
+        self.where = where
+        self.evaluated: dict[str, Any] = {}  # annotation text -> hint, in this namespace
+
+    def __missing__(self, name: str) -> Any:
+        guarded = self.imports.get(name)
+        if guarded is None or name in self.failures:
+            raise KeyError(name)
+        try:
+            value = self[name] = guarded.resolve()
+        except (Exception, SystemExit) as exc:
+            self.failures[name] = (
+                f"importing it failed ({self.where}:{guarded.line}: {describe(exc)})"
+            )
+            raise KeyError(name) from None
+        return value
+
+    def with_names(self, names: dict[str, Any]) -> _GuardedNames:
+        """The same lazy imports plus ``names`` (which win)."""
+        combined = _GuardedNames(self.imports, self.failures, self.where)
+        combined.update(self)
+        combined.update(names)
+        return combined
+
+
+def _composed(*mappings: dict[TypeVar, Any]) -> dict[TypeVar, Any]:
+    """One mapping that does what substituting with each of ``mappings`` in turn does (the
+    converter substitutes while it converts, so no parametrised class is built for it)."""
+    composed: dict[TypeVar, Any] = {}
+    for var in (var for mapping in mappings for var in mapping):
+        value: Any = var
+        for mapping in mappings:
+            value = substitute(value, mapping)
+        composed[var] = value
+    return composed
+
+
 @dataclass
 class _Namespace:
     """Names visible to a function's annotations: module globals plus guarded imports."""
 
     globals: dict[str, Any]
-    guarded: dict[str, Any]
+    guarded: _GuardedNames
     failures: dict[str, str]
 
 
@@ -108,6 +154,7 @@ class ServiceInspector:
     errors: list[CodegenError] = field(default_factory=list)
     converter: TypeConverter = field(default_factory=TypeConverter)
     _namespaces: dict[str, _Namespace] = field(default_factory=dict)
+    _sources: dict[tuple[str, str], ModuleSource | None] = field(default_factory=dict)
 
     # --- entry point ----------------------------------------------------------------------
 
@@ -241,12 +288,13 @@ class ServiceInspector:
     def _model(self, info: ModelInfo) -> ir.Model:
         self._check_registration(info)
         manager_cls = info.manager_cls
-        substitutions = [generic_substitutions(manager_cls), info.manager_substitutions()]
+        bound = generic_substitutions(manager_cls)
+        substitutions = _composed(bound, info.manager_substitutions())
         operations = []
         for operation in iter_operations(manager_cls):
             try:
                 operations.append(
-                    self._operation(info, operation.name, operation.function, substitutions)
+                    self._operation(info, operation.name, operation.function, bound, substitutions)
                 )
             except CodegenError as error:
                 self.errors.append(error)
@@ -324,8 +372,10 @@ class ServiceInspector:
         info: ModelInfo,
         name: str,
         function: Callable[..., Any],
-        substitutions: list[dict[TypeVar, Any]],
+        bound: dict[TypeVar, Any],
+        substitutions: dict[TypeVar, Any],
     ) -> ir.Operation:
+        """``bound``: the manager's ``generic_substitutions`` (for the fingerprint)."""
         function = inspect.unwrap(function)
         source = self._source(function)
         qualname = function.__qualname__
@@ -388,7 +438,9 @@ class ServiceInspector:
             constant=f"_{_screaming(info.model_name)}_{name.upper()}",
             params=tuple(params),
             returns=returns,
-            fingerprint=operation_fingerprint(info.manager_cls, name),
+            fingerprint=operation_fingerprint(
+                info.manager_cls, name, signature=signature, substitutions=bound
+            ),
             summary=_summary(function),
             location=location,
         )
@@ -399,7 +451,7 @@ class ServiceInspector:
         label: str,
         location: ir.SourceLocation,
         namespace: _Namespace,
-        substitutions: list[dict[TypeVar, Any]],
+        substitutions: dict[TypeVar, Any],
     ) -> ir.Param:
         what = f"{label}: parameter {parameter.name!r}"
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
@@ -443,17 +495,15 @@ class ServiceInspector:
         self,
         annotation: Any,
         namespace: _Namespace,
-        substitutions: list[dict[TypeVar, Any]],
+        substitutions: dict[TypeVar, Any],
         what: str,
         origin: str,
     ) -> ir.Expr:
         """The IR of one annotation; ``origin`` (``path:line: label``) prefixes its notes."""
         hint = self._evaluate(annotation, namespace, what)
-        for mapping in substitutions:
-            hint = substitute(hint, mapping)
         seen = len(self.converter.notes)
         try:
-            return self.converter.type_expr(hint)
+            return self.converter.type_expr(hint, substitutions)
         except UnsupportedType as exc:
             raise CodegenError(f"{what} cannot be typed faithfully: {exc}") from None
         finally:
@@ -462,14 +512,20 @@ class ServiceInspector:
             ]
 
     def _evaluate(self, annotation: Any, namespace: _Namespace, what: str) -> Any:
+        evaluated = namespace.guarded.evaluated
+        if isinstance(annotation, str) and annotation in evaluated:
+            return evaluated[annotation]  # the same text means the same hint in one namespace
+
         def probe() -> None: ...
 
         probe.__annotations__ = {"value": annotation}
-        localns = dict(namespace.guarded)
         try:
-            return typing.get_type_hints(
-                probe, globalns=namespace.globals, localns=localns, include_extras=True
+            hint = typing.get_type_hints(
+                probe, globalns=namespace.globals, localns=namespace.guarded, include_extras=True
             )["value"]
+            if isinstance(annotation, str):
+                evaluated[annotation] = hint
+            return hint
         except NameError as exc:
             missing = getattr(exc, "name", None) or ""
             reason = namespace.failures.get(missing)
@@ -490,18 +546,16 @@ class ServiceInspector:
         if cached is not None:
             return self._with_class_scope(cached, function)
         module = sys.modules[module_name]
-        namespace = _Namespace(dict(vars(module)), {}, {})
+        module_globals = dict(vars(module))
         source = self._source(function)
-        if source is not None:
-            for guarded in source.guarded_imports.values():
-                if guarded.name in namespace.globals:
-                    continue
-                try:
-                    namespace.guarded[guarded.name] = guarded.resolve()
-                except (Exception, SystemExit) as exc:
-                    namespace.failures[guarded.name] = (
-                        f"importing it failed ({source.path.name}:{guarded.line}: {describe(exc)})"
-                    )
+        imports = {
+            name: guarded
+            for name, guarded in (source.guarded_imports.items() if source is not None else ())
+            if name not in module_globals
+        }
+        failures: dict[str, str] = {}
+        where = source.path.name if source is not None else module_name
+        namespace = _Namespace(module_globals, _GuardedNames(imports, failures, where), failures)
         self._namespaces[module_name] = namespace
         return self._with_class_scope(namespace, function)
 
@@ -517,9 +571,21 @@ class ServiceInspector:
         nested = {key: value for key, value in vars(owner).items() if isinstance(value, type)}
         if not nested:
             return namespace
-        return _Namespace(namespace.globals, {**namespace.guarded, **nested}, namespace.failures)
+        return _Namespace(
+            namespace.globals, namespace.guarded.with_names(nested), namespace.failures
+        )
 
     def _source(self, function: Callable[..., Any]) -> ModuleSource | None:
+        code = getattr(function, "__code__", None)
+        key = (code.co_filename if code is not None else "", function.__module__)
+        if code is not None and key in self._sources:  # one lookup per file, not per method
+            return self._sources[key]
+        source = self._read_source(function)
+        self._sources[key] = source
+        return source
+
+    @staticmethod
+    def _read_source(function: Callable[..., Any]) -> ModuleSource | None:
         try:
             path = Path(inspect.getsourcefile(function) or "")
         except TypeError:

@@ -17,9 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import libcst as cst
-from libcst.helpers import get_full_name_for_node
-
 
 @dataclass(frozen=True)
 class GuardedImport:
@@ -58,9 +55,9 @@ class ModuleSource:
     classes: Mapping[str, int]  # qualname -> line of ``class``
 
 
-def is_type_checking_test(test: cst.BaseExpression) -> bool:
-    """``TYPE_CHECKING`` or ``typing.TYPE_CHECKING`` (or ``typing_extensions.``)."""
-    name = get_full_name_for_node(test)
+def is_type_checking_name(name: str | None) -> bool:
+    """``TYPE_CHECKING`` or ``typing.TYPE_CHECKING`` (or ``typing_extensions.``): the test of a
+    guard, as a dotted name (the one rule, for ``ast`` here and libcst in the codemod)."""
     return name is not None and name.split(".")[-1] == "TYPE_CHECKING"
 
 
@@ -79,9 +76,8 @@ def full_name(node: ast.expr | None) -> str | None:
 
 
 def is_type_checking_guard(test: ast.expr) -> bool:
-    """The stdlib-``ast`` twin of :func:`is_type_checking_test`."""
-    name = full_name(test)
-    return name is not None and name.split(".")[-1] == "TYPE_CHECKING"
+    """Whether an ``if`` test is ``TYPE_CHECKING`` (see :func:`is_type_checking_name`)."""
+    return is_type_checking_name(full_name(test))
 
 
 def _absolute_module(package: str | None, module: str | None, level: int) -> str | None:

@@ -108,10 +108,25 @@ class TypeConverter:
     """Converts hints whose type variables are substituted; collects notes (dropped metadata)."""
 
     notes: list[str] = field(default_factory=list)
+    _substitutions: Mapping[TypeVar, Any] = field(default_factory=dict)
+    _symbols: dict[object, ir.Name] = field(default_factory=dict)  # obj -> its import
 
     # --- types --------------------------------------------------------------------------
 
-    def type_expr(self, hint: object) -> ir.Expr:
+    def type_expr(
+        self, hint: object, substitutions: Mapping[TypeVar, Any] | None = None
+    ) -> ir.Expr:
+        """The IR of ``hint``, with each type variable of ``substitutions`` replaced by its value
+        (substituted here, in the IR: no parametrised runtime class is built for it)."""
+        previous = self._substitutions
+        if substitutions is not None:
+            self._substitutions = substitutions
+        try:
+            return self._type_expr(hint)
+        finally:
+            self._substitutions = previous
+
+    def _type_expr(self, hint: object) -> ir.Expr:
         if hint is None or hint is type(None):
             return NONE
         special = _lookup(_SPECIAL_FORMS, hint) or _lookup(_PYDANTIC_ALIASES, hint)
@@ -122,6 +137,8 @@ class TypeConverter:
         refused = _lookup(_REFUSED_FORMS, hint)
         if refused is not None:
             raise UnsupportedType(refused)
+        if isinstance(hint, TypeVar) and self._substitutions.get(hint, hint) is not hint:
+            return self._type_expr(self._substitutions[hint])
         if isinstance(hint, TypeVar):
             raise UnsupportedType(
                 f"type variable {hint.__name__} is not bound by the manager's generic bases "
@@ -131,7 +148,7 @@ class TypeConverter:
             raise UnsupportedType(f"unresolved forward reference {safe_repr(hint)}")
         generic = getattr(hint, "__pydantic_generic_metadata__", None)
         if isinstance(generic, dict) and generic.get("origin") is not None and generic["args"]:
-            args = tuple(self.type_expr(arg) for arg in generic["args"])
+            args = tuple(self._type_expr(arg) for arg in generic["args"])
             return ir.Subscript(self.symbol_name(generic["origin"]), args)
         origin = typing.get_origin(hint)
         if origin is not None:
@@ -153,7 +170,7 @@ class TypeConverter:
         if origin is typing.Literal:
             return ir.Subscript(ir.Name(LITERAL), tuple(self._literal_arg(arg) for arg in args))
         if origin is typing.Union or origin is types.UnionType:
-            return ir.Union(tuple(self.type_expr(arg) for arg in args))
+            return self._union(args)
         refused = _lookup(_REFUSED_FORMS, origin)
         if refused is not None:
             raise UnsupportedType(refused)
@@ -166,9 +183,20 @@ class TypeConverter:
                 f"generic type {origin.__qualname__} has no type arguments (an implicit Any)"
             )
         rendered = tuple(
-            ir.Constant("...") if arg is Ellipsis else self.type_expr(arg) for arg in args
+            ir.Constant("...") if arg is Ellipsis else self._type_expr(arg) for arg in args
         )
         return ir.Subscript(self.symbol_name(origin), rendered)
+
+    def _union(self, args: tuple[Any, ...]) -> ir.Expr:
+        """Members flattened and deduplicated, as ``typing.Union`` does for runtime types: a
+        substituted type variable can repeat a member (``CreateT | dict[str, Any]``)."""
+        members: list[ir.Expr] = []
+        for arg in args:
+            expr = self._type_expr(arg)
+            for member in expr.members if isinstance(expr, ir.Union) else (expr,):
+                if member not in members:
+                    members.append(member)
+        return members[0] if len(members) == 1 else ir.Union(tuple(members))
 
     def _literal_arg(self, value: object) -> ir.Expr:
         expr = self.value_expr(value)
@@ -187,7 +215,7 @@ class TypeConverter:
         if encoded and inner_hint in _BYTES_TYPES:
             inner: ir.Expr = self.symbol_name(inner_hint)  # encoded: not UTF-8 on the wire
         else:
-            inner = self.type_expr(inner_hint)
+            inner = self._type_expr(inner_hint)
         rendered: list[ir.Expr] = []
         for item in metadata:
             exprs = self.metadata_exprs(item)
@@ -347,6 +375,16 @@ class TypeConverter:
 
     def symbol_name(self, obj: object) -> ir.Name:
         """How to import ``obj``: its defining module, or a shorter package re-exporting it."""
+        try:
+            known = self._symbols.get(obj)
+        except TypeError:  # unhashable
+            return self._symbol_name(obj)
+        if known is None:
+            known = self._symbols[obj] = self._symbol_name(obj)
+        return known
+
+    @staticmethod
+    def _symbol_name(obj: object) -> ir.Name:
         module_name = getattr(obj, "__module__", None)
         qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
         if not isinstance(module_name, str) or not isinstance(qualname, str):
@@ -413,6 +451,8 @@ def _field_info_parts(
 
 def string_literal(text: str) -> str:
     """``text`` as a string literal in ruff's preferred quotes (double, unless fewer escapes)."""
+    if text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'  # the common case, without the loop
     quote = "'" if text.count('"') > text.count("'") else '"'
     body = []
     for char in text:

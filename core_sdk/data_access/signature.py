@@ -103,10 +103,20 @@ def _default_text(value: Any) -> str:
     return f"<{type(value).__module__}.{type(value).__qualname__}>"
 
 
-def operation_fingerprint(manager_cls: type, method_name: str) -> str:
-    """16 hex characters identifying the live signature of ``manager_cls.method_name``."""
-    function = getattr(manager_cls, method_name)
-    signature = inspect.signature(function)
+def operation_fingerprint(
+    manager_cls: type,
+    method_name: str,
+    *,
+    signature: inspect.Signature | None = None,
+    substitutions: dict[TypeVar, Any] | None = None,
+) -> str:
+    """16 hex characters identifying the live signature of ``manager_cls.method_name``.
+
+    ``signature`` (with ``self``) and ``substitutions`` (``generic_substitutions``) may be
+    passed when the caller has them already (the generator, for thousands of methods).
+    """
+    if signature is None:
+        signature = inspect.signature(getattr(manager_cls, method_name))
     parts = [method_name]
     for param in list(signature.parameters.values())[1:]:
         default = "" if param.default is param.empty else _default_text(param.default)
@@ -114,7 +124,8 @@ def operation_fingerprint(manager_cls: type, method_name: str) -> str:
             f"{param.name}|{param.kind.name}|{_annotation_text(param.annotation)}|{default}"
         )
     parts.append(f"->{_annotation_text(signature.return_annotation)}")
-    substitutions = generic_substitutions(manager_cls)
+    if substitutions is None:
+        substitutions = generic_substitutions(manager_cls)
     parts.extend(f"{var.__name__}={_qualified(value)}" for var, value in substitutions.items())
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
@@ -147,7 +158,13 @@ def substitute(hint: Any, substitutions: dict[TypeVar, Any]) -> Any:
     if isinstance(hint, TypeVar):
         return substitutions.get(hint, hint)
     generic = getattr(hint, "__pydantic_generic_metadata__", None)
-    if isinstance(generic, dict) and generic.get("origin") is not None and generic.get("args"):
+    is_generic_model = (
+        isinstance(generic, dict) and generic.get("origin") is not None and generic.get("args")
+    )
+    if isinstance(hint, type) and not is_generic_model:
+        return hint  # a plain class (str, a model): nothing inside to substitute
+    if is_generic_model:
+        assert isinstance(generic, dict)
         old_args: tuple[Any, ...] = tuple(generic["args"])
         new_args: tuple[Any, ...] = tuple(substitute(arg, substitutions) for arg in old_args)
         if new_args == old_args:

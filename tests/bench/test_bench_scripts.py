@@ -56,6 +56,7 @@ def test_python_m_bench_tiny_runs_every_section(tmp_path: Path) -> None:
         "import_generated",
         "codegen",
         "check",
+        "regenerate",
         "mypy_service",
         "mypy_generated",
     ):
