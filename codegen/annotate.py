@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ast
 import itertools
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,6 +27,7 @@ from codegen.sources import (
     _absolute_module,
     full_name,
     is_type_checking_guard,
+    parse_source,
 )
 from codegen.style import CodeStyle
 
@@ -161,9 +161,7 @@ def _guarded_import_is_current(
 def _already_annotated(source: str, wanted: dict[str, str], context: ModuleContext) -> bool:
     """True when :func:`annotate_source` would return ``source`` unchanged (False: unsure)."""
     try:
-        with warnings.catch_warnings():  # the module was compiled on import: it warned then
-            warnings.simplefilter("ignore")
-            tree = ast.parse(source)
+        tree = parse_source(source)
     except (SyntaxError, ValueError):
         return False
     return _classes_are_current(tree, wanted) and _guarded_import_is_current(
