@@ -90,6 +90,11 @@ async def kick_operation(
     With ``expect_timeout`` the caller's wait is registered before sending (used by
     :func:`call_operation`); otherwise the result is read later with ``check_first``.
     """
+    if not isinstance(args, list | tuple | str):  # a dict would be sent as its keys
+        raise TypeError(
+            f"{model_name}.{method_name}: args must be a list or tuple of positional arguments "
+            f"or the JSON text of all arguments, not {type(args).__name__}"
+        )
     target = _broker(broker)
     backend = result_backend_of(target)
     task = target.find_task(TASK_NAME) or register_dam_task(target)

@@ -20,7 +20,7 @@ import typing
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import ConfigDict, PlainValidator, TypeAdapter, ValidationError
+from pydantic import ConfigDict, PlainValidator, PydanticUserError, TypeAdapter, ValidationError
 from pydantic_core import PydanticSerializationError, from_json, to_json
 from typing_extensions import TypedDict
 
@@ -124,9 +124,21 @@ def _adapter(tp: Any) -> TypeAdapter[Any]:
     return TypeAdapter(tp)
 
 
+_NON_FINITE_CONSTANTS = ConfigDict(ser_json_inf_nan="constants")
+
+
+def _encoder(tp: Any) -> TypeAdapter[Any]:
+    """An adapter whose JSON keeps NaN/Infinity (also inside ``Any``); pydantic refuses a
+    config for a model, dataclass or TypedDict type, whose own config then applies."""
+    try:
+        return TypeAdapter(tp, config=_NON_FINITE_CONSTANTS)
+    except PydanticUserError:
+        return _adapter(tp)
+
+
 @functools.lru_cache(maxsize=4096)
 def _cached_encoding_adapter(tp: Any) -> TypeAdapter[Any]:
-    return _adapter(tp)
+    return _encoder(tp)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -139,7 +151,7 @@ def encoding_adapter(tp: Any) -> TypeAdapter[Any]:
     try:
         return _cached_encoding_adapter(tp)
     except TypeError:  # unhashable type expression
-        return _adapter(tp)
+        return _encoder(tp)
 
 
 def decoding_adapter(tp: Any) -> TypeAdapter[Any]:

@@ -207,10 +207,15 @@ def check_operation(info: ModelInfo, method_name: str) -> None:
             )
 
 
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 def _argument_error(op: RuntimeOperation, exc: ValidationError) -> ArgumentEncodingError:
     where = f"{op.model_name}.{op.method_name}"
     first = exc.errors()[0] if exc.errors() else {"msg": str(exc), "loc": (), "type": ""}
-    loc = tuple(str(part) for part in first["loc"])
+    # a key is the caller's text: a 900 KB one must not become a 900 KB message and log line
+    loc = tuple(_clip(str(part)) for part in first["loc"])
     if first["type"] == "json_invalid" or not loc:
         return ArgumentEncodingError(f"{where}: malformed call arguments: {first['msg']}.")
     if first["type"] == "extra_forbidden":

@@ -74,26 +74,26 @@ _HEADER_KEYS = frozenset({"v", "is_err", "error", "execution_time"})
 
 @dataclass(frozen=True)
 class StoredResult:
-    """A decoded result document. The return value is kept as JSON text (``return_json``) when
-    the document allowed it, and parsed (``return_value``) only when asked for."""
+    """A decoded result document. A successful result keeps its return value as JSON text
+    (``return_json``, when the document has it last) and parses it (``return_value``) only when
+    asked for."""
 
     is_err: bool
-    return_json: bytes | None
     execution_time: float
     error_type: str | None = None
     error_module: str | None = None
     error_message: str | None = None
-    parsed_value: Any = None
+    task_id: str = ""
+    document: bytes = b"null"  # the whole document, to read the value from when asked
+    return_json: bytes | None = None
 
     @cached_property
     def return_value(self) -> Any:
-        """The return value as JSON data."""
-        if self.return_json is None:
-            return self.parsed_value
-        try:
-            return loads(self.return_json)
-        except ValueError as exc:
-            raise ResultDecodingError(f"The result's return value is not JSON ({exc}).") from exc
+        """The return value as JSON data (None for an error)."""
+        if self.is_err:
+            return None
+        document = _parsed(self.document, self.task_id)
+        return document["return_value"]
 
     def to_exception(
         self,
@@ -176,35 +176,70 @@ def _split_document(data: bytes) -> tuple[dict[str, Any], bytes] | None:
     return header, value[:-1]
 
 
+def _refused(task_id: str, reason: object) -> ResultDecodingError:
+    return ResultDecodingError(
+        f"The stored result of task {task_id} is not a core_sdk JSON result document "
+        f"({reason}); it was ignored."
+    )
+
+
+def _parsed(data: bytes, task_id: str) -> dict[str, Any]:
+    """The whole document parsed and checked (ResultDecodingError when it is not ours)."""
+    try:
+        document = loads(data)
+    except ValueError as exc:
+        raise _refused(task_id, exc) from exc
+    _check_header(document, task_id)
+    if not document["is_err"] and "return_value" not in document:
+        raise _refused(task_id, "a successful result without return_value")
+    return document  # type: ignore[no-any-return]
+
+
+def _check_header(document: Any, task_id: str) -> None:
+    """Exactly the fields and types :func:`encode_result` writes (``true`` is not 1)."""
+    if not isinstance(document, dict):
+        raise _refused(task_id, "not a JSON object")
+    version = document.get("v")
+    if type(version) is not int or version != _FORMAT_VERSION:
+        raise _refused(task_id, f"format version {version!r}, expected {_FORMAT_VERSION}")
+    is_err, error = document.get("is_err"), document.get("error")
+    if not isinstance(is_err, bool):
+        raise _refused(task_id, f"is_err is {is_err!r}, not true or false")
+    elapsed = document.get("execution_time", 0.0)
+    if isinstance(elapsed, bool) or not isinstance(elapsed, int | float):
+        raise _refused(task_id, f"execution_time is {elapsed!r}, not a number")
+    if not is_err and error is not None:
+        raise _refused(task_id, "a successful result with an error")
+    if is_err and not (
+        isinstance(error, dict)
+        and isinstance(error.get("type"), str)
+        and isinstance(error.get("message"), str)
+        and isinstance(error.get("module"), str | None)
+    ):
+        raise _refused(task_id, "an error result without an error of type, module and message")
+
+
 def decode_result(data: bytes | str, task_id: str) -> StoredResult:
     """Parse a stored document. Anything that is not our JSON format is refused, never loaded."""
     raw = data.encode() if isinstance(data, str) else data
-    try:
-        split = _split_document(raw)
-        if split is not None:
-            document, return_json = split
-            parsed = None
-        else:
-            document, return_json = loads(raw), None
-            parsed = document.get("return_value") if isinstance(document, dict) else None
-        if not isinstance(document, dict) or document.get("v") != _FORMAT_VERSION:
-            raise ValueError("not a core_sdk result document")
-        is_err = bool(document["is_err"])
-        error = document.get("error") or {}
-        return StoredResult(
-            is_err=is_err,
-            return_json=None if is_err else return_json,
-            execution_time=float(document.get("execution_time") or 0.0),
-            error_type=error.get("type"),
-            error_module=error.get("module"),
-            error_message=error.get("message"),
-            parsed_value=parsed,
-        )
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ResultDecodingError(
-            f"The stored result of task {task_id} is not a core_sdk JSON result document "
-            f"({exc}); it was ignored."
-        ) from exc
+    split = _split_document(raw)
+    if split is not None:
+        document, return_json = split
+        _check_header(document, task_id)
+    else:
+        document, return_json = _parsed(raw, task_id), None
+    error = document["error"] or {}
+    is_err = document["is_err"]
+    return StoredResult(
+        is_err=is_err,
+        execution_time=float(document.get("execution_time", 0.0)),
+        error_type=error.get("type"),
+        error_module=error.get("module"),
+        error_message=error.get("message"),
+        task_id=task_id,
+        document=raw,
+        return_json=None if is_err else return_json,
+    )
 
 
 def _raise_if_cancelled(task: asyncio.Task[Any] | None, cancel_requests: int) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -186,25 +186,32 @@ class Operation(Generic[R]):
 
     def decode_result(self, data: Any) -> R:
         """Validate the JSON result (parsed data) into the declared return type."""
-        return self._decode(decoding_adapter(self.returns).validate_python, data)
+        try:
+            value: R = decoding_adapter(self.returns).validate_python(data)
+        except ValidationError as exc:
+            raise self._mismatch(exc) from exc
+        return value
 
     def decode_stored(self, stored: StoredResult) -> R:
         """The declared return value of a successful stored result (from its JSON text in one
         pass when the document kept it apart)."""
         if stored.return_json is not None:
-            return self._decode(decoding_adapter(self.returns).validate_json, stored.return_json)
+            try:
+                value: R = decoding_adapter(self.returns).validate_json(stored.return_json)
+                return value
+            except ValidationError as exc:
+                if not any(error["type"] == "json_invalid" for error in exc.errors()):
+                    raise self._mismatch(exc) from exc
+            # the text after "return_value" is not one JSON value (a key after it, or a broken
+            # document): read the document as a whole, which names the problem
         return self.decode_result(stored.return_value)
 
-    def _decode(self, validate: Callable[[Any], Any], data: Any) -> R:
-        try:
-            value: R = validate(data)
-        except ValidationError as exc:
-            raise ResultDecodingError(
-                f"{self.qualname}: the worker's result does not match the declared return type "
-                f"{self.returns!r} ({exc.errors()[0]['msg'] if exc.errors() else exc}). Are the "
-                "caller's stubs and the worker's code from the same version?"
-            ) from exc
-        return value
+    def _mismatch(self, exc: ValidationError) -> ResultDecodingError:
+        return ResultDecodingError(
+            f"{self.qualname}: the worker's result does not match the declared return type "
+            f"{self.returns!r} ({exc.errors()[0]['msg'] if exc.errors() else exc}). Are the "
+            "caller's stubs and the worker's code from the same version?"
+        )
 
 
 _client_module: ModuleType | None = None

@@ -145,3 +145,58 @@ def test_other_tasks_results_are_stored_as_plain_json() -> None:
     )
     assert loads(document)["return_value"] == {"a": [1, 2]}
     assert decode_result(document, "t1").return_value == {"a": [1, 2]}
+
+
+def test_non_finite_floats_inside_any_are_kept() -> None:
+    assert encode_json(Any, {"a": math.nan}) == b'{"a":NaN}'
+    assert encode_json(dict[str, Any], {"capacity": math.inf}) == b'{"capacity":Infinity}'
+    assert encode_json(list[Any], [math.nan, None]) == b"[NaN,null]"
+
+
+def test_a_very_long_unknown_key_is_clipped_in_the_error() -> None:
+    key = "k" * 100_000
+    with pytest.raises(ArgumentEncodingError) as caught:
+        bind_arguments(_live("echo_str"), json.dumps({"value": "x", key: 1}), {})
+    assert "unexpected keyword argument" in str(caught.value)
+    assert len(str(caught.value)) < 300 and "(100000 characters)" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("document", "reason"),
+    [
+        (b'{"v":true,"is_err":false,"error":null,"execution_time":0,"return_value":1}', "version"),
+        (b'{"v":1.0,"is_err":false,"error":null,"execution_time":0,"return_value":1}', "version"),
+        (b'{"v":1,"is_err":"false","error":null,"execution_time":0,"return_value":1}', "is_err"),
+        (b'{"v":1,"is_err":null,"error":null,"execution_time":0,"return_value":1}', "is_err"),
+        (b'{"v":1,"is_err":false,"error":null,"execution_time":"x","return_value":1}', "executi"),
+        (
+            b'{"v":1,"is_err":false,"error":{"type":"E"},"execution_time":0,"return_value":1}',
+            "with",
+        ),
+        (
+            b'{"v":1,"is_err":true,"error":{"type":5,"module":[],"message":{}},"execution_time":0}',
+            "an",
+        ),
+        (b'{"v":1,"is_err":false,"error":null,"execution_time":0}', "without return_value"),
+        (b"[1]", "not a JSON object"),
+    ],
+)
+def test_forged_result_documents_are_refused(document: bytes, reason: str) -> None:
+    with pytest.raises(ResultDecodingError, match=f"task t1 is not a core_sdk .*{reason}"):
+        decode_result(document, "t1")
+
+
+def test_a_key_after_the_value_is_still_read_and_garbage_is_named() -> None:
+    op = Operation[str]("M", "m", None, {}, str)
+    valid = b'{"v":1,"is_err":false,"error":null,"execution_time":0,"return_value":"hi","x":1}'
+    assert op.decode_stored(decode_result(valid, "t1")) == "hi"
+    broken = b'{"v":1,"is_err":false,"error":null,"execution_time":0,"return_value":"hi"}}'
+    with pytest.raises(ResultDecodingError, match="task t2 is not a core_sdk JSON result"):
+        op.decode_stored(decode_result(broken, "t2"))
+
+
+async def test_call_operation_refuses_a_dict_of_positional_arguments() -> None:
+    from core_sdk.broker.client import kick_operation
+
+    with pytest.raises(TypeError, match=r"Depot\.echo_str: args must be a list or tuple"):
+        await kick_operation("Depot", "echo_str", {"value": "x"}, {}, None)  # type: ignore[arg-type]
