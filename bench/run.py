@@ -1,4 +1,4 @@
-"""Run the benchmarks and print one table: every figure next to its same-run baseline.
+"""Run the benchmarks and print the report: every figure next to its same-run baseline.
 
     .venv/bin/python -m bench                 # the full run (about 4 minutes)
     .venv/bin/python -m bench --tiny          # everything in a tiny configuration (smoke test)
