@@ -203,10 +203,11 @@ class _Collector:
 
 
 @functools.lru_cache(maxsize=512)
-def parse_source(text: str) -> ast.Module:
-    """``text`` (no BOM) parsed by the stdlib, once per text: the inspection and the codemod's
-    check read the same DAM files (a parse is ~0.1 s for 1,200 lines). Read-only: do not
-    modify the tree. Raises SyntaxError/ValueError as ``ast.parse``."""
+def parse_source(text: str | bytes) -> ast.Module:
+    """``text`` (str without BOM, or bytes whose coding cookie the parser reads) parsed by the
+    stdlib, once per text: the inspection and the codemod's check read the same DAM files (a
+    parse is ~0.1 s for 1,200 lines). Read-only: do not modify the tree. Raises
+    SyntaxError/ValueError as ``ast.parse``."""
     with warnings.catch_warnings():  # the module was compiled on import: it warned then
         warnings.simplefilter("ignore")
         return ast.parse(text)
@@ -220,11 +221,10 @@ def read_module_source(path: Path, package: str | None) -> ModuleSource:
     data = path.read_bytes()
     collector = _Collector(package, data.splitlines())
     try:
-        tree = parse_source(data.decode("utf-8").removeprefix("\ufeff"))
-    except UnicodeDecodeError:  # another declared encoding: let the parser read the cookie
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(data, filename=str(path))
+        text: str | bytes = data.decode("utf-8").removeprefix("\ufeff")  # as the codemod reads
+    except UnicodeDecodeError:  # another declared encoding: the parser reads the cookie
+        text = data
+    tree = parse_source(text)
     for statement in tree.body:
         collector.visit(statement)
     return ModuleSource(

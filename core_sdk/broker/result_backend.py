@@ -137,8 +137,12 @@ def _document(header: dict[str, Any], value: bytes) -> bytes:
 
 def encode_result(result: TaskiqResult[Any]) -> bytes:
     """The JSON document for ``result``; never raises (an unencodable value becomes an error)."""
-    header: dict[str, Any] = {"v": _FORMAT_VERSION, "is_err": False, "error": None}
-    header["execution_time"] = result.execution_time
+    header: dict[str, Any] = {
+        "v": _FORMAT_VERSION,
+        "is_err": False,
+        "error": None,
+        "execution_time": result.execution_time,
+    }
     if not (result.is_err or result.error is not None):
         value = result.return_value
         if isinstance(value, RawJSON):  # execute_dam_operation's result, encoded by its type
